@@ -36,6 +36,9 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
  *      ├──────────┴────────────▶ failed      (permanent error, retry budget spent, in doubt)
  *      ├─────────────────────▶ skipped     (no address, opted out, not configured, ineligible)
  *      └─────────────────────▶ cancelled   (the message finished before the step was handed over)
+ *
+ * A step that ended `failed` or `timed-out` still becomes `succeeded` when a late receipt for
+ * one of its attempts meets its condition before the message has finished.
  */
 export const STEP_STATUSES = [
   'pending',
@@ -148,6 +151,8 @@ export type EventType =
   | 'attempt.in-doubt'
   | 'receipt.applied'
   | 'receipt.late'
+  /** A receipt that would move its attempt backwards, such as `failed` after `delivered`. It is stored, not applied. */
+  | 'receipt.ignored'
   | 'step.retry-scheduled'
   | 'step.succeeded'
   | 'step.failed'
