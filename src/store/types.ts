@@ -164,6 +164,8 @@ export interface DecisionWrite {
   doneJobId?: string;
   /** Provider ids of an attempt that was just accepted, for matching its receipts. */
   providerKeys?: { step: number; attempt: number; keys: ProviderKeys };
+  /** A receipt this decision applies; linked to its attempt and marked applied in the same transaction. */
+  appliedReceipt?: { receiptId: string; ref: AttemptRef };
   now: number;
 }
 
@@ -199,6 +201,14 @@ export class ConflictError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ConflictError';
+  }
+}
+
+/** A `MessageFilter.cursor` that no page of `listMessages` returned. */
+export class InvalidCursorError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidCursorError';
   }
 }
 

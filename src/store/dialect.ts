@@ -1,0 +1,19 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, JobsTable } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/**
+ * The parts of a `Store` that differ between SQL dialects. Everything else the store does is
+ * written once with Kysely and runs on both.
+ */
+export interface StoreDialect {
+  readonly name: DialectName;
+  /** Largest number of bound parameters one statement may carry; multi-row inserts stay below it. */
+  readonly maxParameters: number;
+  /**
+   * Lease up to `limit` due jobs to `owner` in one statement and return the updated rows, whose
+   * `claims` already counts this claim.
+   */
+  claimJobs(db: Kysely<Database>, owner: string, now: number, limit: number, leaseMs: number): Promise<Array<Selectable<JobsTable>>>;
+}
