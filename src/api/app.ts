@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { createBearerAuth } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { handleError, handleNotFound, schemaErrorFormatter } from './problem.js';
+import { registerBatchRoute } from './routes/batch.js';
+import { registerHealthRoute } from './routes/health.js';
+import { registerMessageRoutes } from './routes/messages.js';
+import { registerProfileRoutes } from './routes/profiles.js';
+import { typeboxValidatorCompiler } from './validator.js';
+
+export type { ApiDeps } from './deps.js';
+
+/** Body limit of every route but the batch route. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Builds the HTTP API: `/healthz` without authentication, and every `/v1` route behind the
+ * bearer API key. Every error response is `application/problem+json`. Each response carries
+ * its request id in `X-Request-Id`, the same id as `reqId` in the log.
+ *
+ * The instance is returned before `ready()`, so that the caller can add routes (such as
+ * `/metrics`) before it listens.
+ */
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const authenticate = createBearerAuth(deps.apiKey);
+
+  // Fastify's request serializer logs method, URL and peer address but no headers, so the
+  // Authorization header never reaches the log.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const root = Fastify({
+    loggerInstance,
+    genReqId: () => randomUUID(),
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    schemaErrorFormatter,
+  });
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(typeboxValidatorCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  app.decorateRequest('spaceId', '');
+
+  // JSON is the only accepted body type, so any other Content-Type gets a 415 response.
+  app.removeAllContentTypeParsers();
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // An empty body is treated as no body, so POST /cancel works from clients that always
+    // send a JSON content type. Routes that need a body reject it in validation.
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '') done(null, undefined);
+    else parseJson(request, text, done);
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+
+  registerHealthRoute(app);
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', authenticate);
+    registerMessageRoutes(v1, deps);
+    registerBatchRoute(v1, deps);
+    registerProfileRoutes(v1, deps);
+  });
+
+  return root;
+}

@@ -1,0 +1,143 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FieldError } from './schema-errors.js';
+
+/**
+ * RFC 9457 problem details. Every error response of the API has this shape and the media type
+ * `application/problem+json`. `type` is a URN that identifies the kind of problem and is not
+ * meant to be fetched.
+ */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  /** Matches the `reqId` of the server's log lines for this request. */
+  requestId?: string;
+  /** The bad fields of a request that failed validation. */
+  errors?: FieldError[];
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const PROBLEM_KINDS = {
+  'invalid-request': { status: 400, title: 'Invalid request' },
+  'malformed-body': { status: 400, title: 'Malformed request body' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  'not-found': { status: 404, title: 'Not found' },
+  'message-final': { status: 409, title: 'Message already final' },
+  'body-too-large': { status: 413, title: 'Request body too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  internal: { status: 500, title: 'Internal server error' },
+} as const;
+
+export type ProblemKind = keyof typeof PROBLEM_KINDS;
+
+export function problem(kind: ProblemKind, detail: string, errors?: FieldError[]): Problem {
+  const { status, title } = PROBLEM_KINDS[kind];
+  // NOTE: `cascade` is not a registered URN namespace. Once the project publishes pages that
+  // document each problem, these types should become their https URLs.
+  const result: Problem = { type: `urn:cascade:problem:${kind}`, title, status, detail };
+  if (errors) result.errors = errors;
+  return result;
+}
+
+/** Builds a problem identified by its HTTP status alone, titled with the standard reason phrase. */
+export function httpProblem(status: number, detail: string): Problem {
+  return { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail };
+}
+
+export function invalidRequest(errors: FieldError[], location = 'request body'): Problem {
+  const count = errors.length;
+  const detail = `The ${location} has ${count} invalid ${count === 1 ? 'field' : 'fields'}, listed in errors.`;
+  return problem('invalid-request', detail, errors);
+}
+
+export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
+  return reply
+    .status(body.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send({ ...body, requestId: reply.request.id });
+}
+
+/** A validation failure of one part of a request, with every bad field. */
+export class RequestValidationError extends Error {
+  readonly statusCode = 400;
+
+  constructor(
+    readonly errors: FieldError[],
+    /** `body`, `querystring`, `params` or `headers`. */
+    readonly location: string,
+  ) {
+    super(`Invalid ${location}: ${errors.map((error) => `${error.pointer || '/'} ${error.detail}`).join(', ')}`);
+    this.name = 'RequestValidationError';
+  }
+}
+
+type SchemaErrorFormatter = NonNullable<FastifyServerOptions['schemaErrorFormatter']>;
+
+/** Keeps the field errors described by the validator compiler for the error handler. */
+export const schemaErrorFormatter: SchemaErrorFormatter = (errors, location) =>
+  new RequestValidationError(
+    errors.map((error) => ({ pointer: error.instancePath, detail: error.message ?? 'is invalid' })),
+    location,
+  );
+
+const LOCATION_NAMES: Record<string, string> = {
+  body: 'request body',
+  querystring: 'query string',
+  params: 'path parameters',
+  headers: 'request headers',
+};
+
+/**
+ * Turns every error that reaches Fastify into a problem response. Client errors keep their
+ * message. Any other error is logged with the request id and gets a bare 500 response, so
+ * that no internals leak.
+ */
+export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof RequestValidationError) {
+    return sendProblem(reply, invalidRequest(error.errors, LOCATION_NAMES[error.location] ?? error.location));
+  }
+
+  const code = 'code' in error ? error.code : undefined;
+  switch (code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return sendProblem(reply, problem('malformed-body', 'The request body is not valid JSON.'));
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return sendProblem(reply, problem('malformed-body', 'The request body is empty. Send a JSON object.'));
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      const limit = request.routeOptions.bodyLimit;
+      return sendProblem(reply, problem('body-too-large', `The request body is larger than the limit of ${formatBytes(limit)} for this route.`));
+    }
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return sendProblem(
+        reply,
+        problem(
+          'unsupported-media-type',
+          `Content-Type ${JSON.stringify((request.headers['content-type'] ?? '').slice(0, 100))} is not supported. Send the body as application/json.`,
+        ),
+      );
+  }
+
+  const statusCode = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
+  if (statusCode >= 400 && statusCode < 500 && typeof code === 'string' && code.startsWith('FST_')) {
+    return sendProblem(reply, httpProblem(statusCode, error.message));
+  }
+
+  request.log.error({ err: error }, 'request failed with an unexpected error');
+  return sendProblem(
+    reply,
+    problem('internal', 'The server failed to handle the request. The requestId identifies the failure in the server log.'),
+  );
+}
+
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, problem('not-found', `No route matches ${request.method} ${request.url.split('?')[0]}.`));
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}

@@ -1,0 +1,56 @@
+import { uuidv7 } from '../../ids.js';
+import type { NewMessage } from '../../store/types.js';
+import type { ApiDeps, ApiInstance } from '../deps.js';
+import { invalidRequest, sendProblem } from '../problem.js';
+import type { FieldError } from '../schema-errors.js';
+import { BatchResponseSchema } from '../schemas/message-view.js';
+import { BatchRequestSchema } from '../schemas/send-request.js';
+import { parseSendRequest } from '../send-request.js';
+import { wakeWorker } from './messages.js';
+
+/** Body limit of the batch route: up to 5,000 messages of about 2 KB each. */
+export const BATCH_BODY_LIMIT = 10 * 1024 * 1024;
+
+/**
+ * `POST /v1/messages/batch` with `{ "messages": [ <send request>, ... ] }`.
+ *
+ * Each item is validated on its own, so one bad item does not reject the others. The valid
+ * items are stored in one transaction and the response is 202 with
+ * `{ "accepted": [{ "index", "messageId" }], "rejected": [{ "index", "errors" }] }`, where
+ * `index` is the item's position in `messages` and each error's pointer starts with
+ * `/messages/<index>`. When no item is valid, nothing is stored and the response is 400 with
+ * every item's errors.
+ */
+export function registerBatchRoute(app: ApiInstance, deps: ApiDeps): void {
+  app.post(
+    '/v1/messages/batch',
+    { bodyLimit: BATCH_BODY_LIMIT, schema: { body: BatchRequestSchema, response: { 202: BatchResponseSchema } } },
+    async (request, reply) => {
+      const now = deps.now();
+      const ctx = { spaceId: request.spaceId, now, defaultRegion: deps.defaultRegion, newId: () => uuidv7(now) };
+
+      const messages: NewMessage[] = [];
+      const accepted: Array<{ index: number; messageId: string }> = [];
+      const rejected: Array<{ index: number; errors: FieldError[] }> = [];
+      request.body.messages.forEach((item, index) => {
+        const result = parseSendRequest(item, ctx);
+        if (result.ok) {
+          messages.push(result.message);
+          accepted.push({ index, messageId: result.message.id });
+        } else {
+          const errors = result.errors.map((error) => ({ pointer: `/messages/${index}${error.pointer}`, detail: error.detail }));
+          rejected.push({ index, errors });
+        }
+      });
+
+      if (messages.length === 0) {
+        return sendProblem(reply, invalidRequest(rejected.flatMap((item) => item.errors)));
+      }
+
+      await deps.store.createMessages(messages);
+      request.log.info({ accepted: accepted.length, rejected: rejected.length }, 'message batch accepted');
+      wakeWorker(deps, request.log);
+      return reply.status(202).send({ accepted, rejected });
+    },
+  );
+}

@@ -1,0 +1,173 @@
+import { Type, type Static } from 'typebox';
+import { MAX_FROM_NAME_LENGTH, MAX_SUBJECT_LENGTH } from '../../channels/email/render.js';
+import { ChannelIdSchema, ConditionSchema, DateTimeSchema, FreeObjectSchema } from './common.js';
+
+/** Size limits of a send request. Each one is checked and named in the error it causes. */
+export const SEND_LIMITS = {
+  bodyLength: 10_000,
+  titleLength: 250,
+  rules: 10,
+  ruleSetNameLength: 100,
+  profileIdLength: 256,
+  addressLength: 256,
+  toFields: 20,
+  metadataFields: 50,
+  /** UTF-8 bytes of `metadata` serialised as JSON. */
+  metadataBytes: 4096,
+  conversationIdLength: 256,
+  smsBodyLength: 10_000,
+  clientRefLength: 64,
+  emailSubjectLength: MAX_SUBJECT_LENGTH,
+  emailTextLength: 100_000,
+  emailHtmlLength: 500_000,
+  fromNameLength: MAX_FROM_NAME_LENGTH,
+  nativeMessageFields: 50,
+  durationLength: 32,
+} as const;
+
+/** Largest number of messages in one batch request. */
+export const MAX_BATCH_SIZE = 5000;
+
+export const RuleObjectSchema = Type.Object(
+  {
+    channel: ChannelIdSchema,
+    fallbackAfter: Type.Optional(
+      Type.String({
+        maxLength: SEND_LIMITS.durationLength,
+        description: 'ISO 8601 duration after which routing moves on when the condition is not met, such as PT10M',
+      }),
+    ),
+    fallbackUnless: Type.Optional(ConditionSchema),
+  },
+  { additionalProperties: false, title: 'rule object such as {"channel": "sms", "fallbackAfter": "PT10M"}' },
+);
+
+export const RuleSchema = Type.Union([ChannelIdSchema, RuleObjectSchema]);
+
+export const ToSchema = Type.Object(
+  {
+    profileId: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.profileIdLength })),
+    phoneNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+    email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    fbMessengerId: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.addressLength })),
+    appUserId: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.addressLength })),
+  },
+  {
+    additionalProperties: Type.String({ maxLength: SEND_LIMITS.addressLength }),
+    maxProperties: SEND_LIMITS.toFields,
+    propertyNames: {
+      pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$',
+      description: 'a letter followed by up to 63 letters, digits or underscores',
+    },
+  },
+);
+
+/** A numeric sender (up to 15 digits, optional `+`) or an alphanumeric sender of up to 11 characters. */
+export const SmsSenderSchema = Type.String({
+  pattern: '^(?:\\+?[0-9]{1,15}|[A-Za-z0-9][A-Za-z0-9 ._&-]{0,10})$',
+  description: 'a number of up to 15 digits with an optional +, or up to 11 letters, digits, spaces or . _ & -',
+});
+
+export const SmsCustomBodySchema = Type.Object(
+  {
+    from: Type.Optional(SmsSenderSchema),
+    body: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.smsBodyLength })),
+    deliverAfter: Type.Optional(DateTimeSchema),
+    clientRef: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.clientRefLength })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const EmailCustomBodySchema = Type.Object(
+  {
+    subject: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.emailSubjectLength })),
+    text: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.emailTextLength })),
+    html: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.emailHtmlLength })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+/** The provider's own message object (Cloud API or Send API shape), passed through. */
+export const NativeMessageSchema = Type.Record(Type.String(), Type.Unknown(), {
+  minProperties: 1,
+  maxProperties: SEND_LIMITS.nativeMessageFields,
+});
+
+export const CustomBodySchema = Type.Object(
+  {
+    sms: Type.Optional(SmsCustomBodySchema),
+    email: Type.Optional(EmailCustomBodySchema),
+    whatsApp: Type.Optional(NativeMessageSchema),
+    fbMessenger: Type.Optional(NativeMessageSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const MESSENGER_MESSAGING_TYPES = ['RESPONSE', 'UPDATE', 'MESSAGE_TAG'] as const;
+export const MESSENGER_MESSAGE_TAGS = [
+  'CONFIRMED_EVENT_UPDATE',
+  'POST_PURCHASE_UPDATE',
+  'ACCOUNT_UPDATE',
+  'HUMAN_AGENT',
+] as const;
+
+export const ChannelOptionsSchema = Type.Object(
+  {
+    sms: Type.Optional(
+      Type.Object(
+        { from: Type.Optional(SmsSenderSchema), allowUnicode: Type.Optional(Type.Boolean()) },
+        { additionalProperties: false },
+      ),
+    ),
+    fbMessenger: Type.Optional(
+      Type.Object(
+        {
+          messagingType: Type.Optional(Type.Enum([...MESSENGER_MESSAGING_TYPES])),
+          messageTag: Type.Optional(Type.Enum([...MESSENGER_MESSAGE_TAGS])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    whatsApp: Type.Optional(
+      Type.Object({ enableUrlPreview: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    ),
+    email: Type.Optional(
+      Type.Object(
+        { fromName: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.fromNameLength })) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** `POST /v1/messages`: one message to one person with its fallback route. */
+export const SendRequestSchema = Type.Object(
+  {
+    body: Type.String({ minLength: 1, maxLength: SEND_LIMITS.bodyLength }),
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.titleLength })),
+    to: ToSchema,
+    rules: Type.Optional(Type.Array(RuleSchema, { minItems: 1, maxItems: SEND_LIMITS.rules })),
+    ruleSet: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.ruleSetNameLength })),
+    customBody: Type.Optional(CustomBodySchema),
+    channelOptions: Type.Optional(ChannelOptionsSchema),
+    metadata: Type.Optional(FreeObjectSchema(SEND_LIMITS.metadataFields)),
+    conversationId: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.conversationIdLength })),
+    expiresOn: Type.Optional(DateTimeSchema),
+    sendAt: Type.Optional(DateTimeSchema),
+    requireOptIn: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export type SendRequest = Static<typeof SendRequestSchema>;
+export type Rule = Static<typeof RuleSchema>;
+
+/**
+ * `POST /v1/messages/batch`. Items are checked one by one against `SendRequestSchema` in the
+ * handler, so that one bad item does not reject the others.
+ */
+export const BatchRequestSchema = Type.Object(
+  { messages: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_BATCH_SIZE }) },
+  { additionalProperties: false },
+);
