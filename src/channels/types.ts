@@ -40,7 +40,12 @@ export interface ProviderReceipt {
   providerTimestamp: number | null;
 }
 
-export type ReceiptListener = (receipt: ProviderReceipt) => void;
+/**
+ * Receives receipts. The returned promise settles once the receipt is stored; channels whose
+ * protocol acknowledges receipts (SMPP `deliver_sm_resp`) answer only after it, so a receipt
+ * is never acknowledged before it is durable.
+ */
+export type ReceiptListener = (receipt: ProviderReceipt) => Promise<void> | void;
 
 /**
  * One channel as the delivery layer sees it. `send` never throws: every provider result,

@@ -1,0 +1,97 @@
+import { isSupportedCountry } from 'libphonenumber-js/max';
+
+/** One typed configuration, read from the environment. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** A `postgres://` URL selects PostgreSQL; null keeps the embedded SQLite file. */
+  databaseUrl: string | null;
+  /** The key of the default space; null lets start-up generate one and store it in `dataDir`. */
+  apiKey: string | null;
+  adminKey: string | null;
+  /** ISO 3166 country code for phone numbers given in national format. */
+  defaultRegion: string | null;
+  /** Run the sandbox provider peers and point every channel without real settings at them. */
+  sandbox: boolean;
+  smppUrl: string | null;
+  smppSourceAddr: string;
+  smtpUrl: string | null;
+  smtpFrom: string;
+  logLevel: string;
+  /** Worker tuning: jobs claimed at once and processed concurrently. */
+  workerConcurrency: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string): string | null {
+  const value = env[name]?.trim();
+  return value ? value : null;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; received "${raw}".`);
+  }
+  return value;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be 1 or 0 (also true/false, yes/no, on/off); received "${raw}".`);
+}
+
+function url(env: Env, name: string, protocols: string[]): string | null {
+  const raw = text(env, name);
+  if (raw === null) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    // The value may hold a password, so the message names the variable only.
+    throw new ConfigError(`${name} is not a valid URL; expected ${protocols.map((p) => `${p}//…`).join(' or ')}.`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.join(' or ')}; received ${parsed.protocol}.`);
+  }
+  return raw;
+}
+
+/** Read the configuration from `env`; throws `ConfigError` naming the variable on bad values. */
+export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const region = text(env, 'DEFAULT_REGION')?.toUpperCase() ?? null;
+  if (region !== null && !isSupportedCountry(region)) {
+    throw new ConfigError(`DEFAULT_REGION must be an ISO 3166 country code such as US or DE; received "${region}".`);
+  }
+  return {
+    host: text(env, 'HOST') ?? '127.0.0.1',
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    dataDir: text(env, 'DATA_DIR') ?? './data',
+    databaseUrl,
+    apiKey: text(env, 'API_KEY'),
+    adminKey: text(env, 'ADMIN_KEY'),
+    defaultRegion: region,
+    sandbox: flag(env, 'SANDBOX', databaseUrl === null),
+    smppUrl: url(env, 'SMPP_URL', ['smpp:']),
+    smppSourceAddr: text(env, 'SMPP_SOURCE_ADDR') ?? 'Cascade',
+    smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    smtpFrom: text(env, 'SMTP_FROM') ?? 'cascade@sandbox.test',
+    logLevel: text(env, 'LOG_LEVEL') ?? 'info',
+    workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 64, 1, 1024),
+  };
+}

@@ -1,0 +1,82 @@
+import type { Logger } from 'pino';
+import type { Channel } from '../channels/types.js';
+import { DEFAULT_POLICIES } from '../routing/index.js';
+import type { ChannelId, Clock, RoutingContext } from '../routing/types.js';
+import type { MessageView, Store } from '../store/types.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { DeliveryMetrics } from './metrics.js';
+import { ReceiptIntake } from './receipts.js';
+import { MessageRunner } from './runner.js';
+import { StepSender } from './send-step.js';
+import { Worker, type WorkerOptions } from './worker.js';
+
+export interface DeliveryOptions {
+  store: Store;
+  /** Channels of the default space. */
+  channels: ReadonlyMap<ChannelId, Channel>;
+  spaceId: string;
+  logger: Logger;
+  clock?: Clock;
+  random?: () => number;
+  policies?: RoutingContext['policies'];
+  metrics?: DeliveryMetrics;
+  worker?: Partial<WorkerOptions>;
+}
+
+/** The delivery layer of one process: engine, store and channels composed. */
+export class Delivery {
+  readonly metrics: DeliveryMetrics;
+  readonly runner: MessageRunner;
+  readonly receipts: ReceiptIntake;
+  readonly worker: Worker;
+  readonly #store: Store;
+  readonly #logger: Logger;
+
+  constructor(options: DeliveryOptions) {
+    const clock = options.clock ?? { now: () => Date.now() };
+    const now = () => clock.now();
+    const logger = options.logger;
+    const context: RoutingContext = {
+      clock,
+      random: options.random ?? Math.random,
+      policies: options.policies ?? DEFAULT_POLICIES,
+    };
+    this.#store = options.store;
+    this.#logger = logger;
+    this.metrics = options.metrics ?? new DeliveryMetrics();
+    this.runner = new MessageRunner(options.store, context, new KeyedMutex(), this.metrics, logger, () => this.worker.wake());
+    this.receipts = new ReceiptIntake(options.store, this.runner, this.metrics, logger, now);
+    const sender = new StepSender(options.store, options.channels, this.runner, this.receipts, this.metrics, logger, now);
+    this.worker = new Worker(options.store, this.runner, sender, this.metrics, logger, now, {
+      concurrency: options.worker?.concurrency ?? 64,
+      leaseMs: options.worker?.leaseMs ?? 60_000,
+      idleMs: options.worker?.idleMs ?? 1_000,
+    });
+    for (const channel of options.channels.values()) {
+      channel.onReceipt(async (receipt) => {
+        try {
+          await this.receipts.receive(options.spaceId, channel, receipt);
+        } catch (error) {
+          logger.error({ err: error, channel: channel.id, providerMessageId: receipt.providerMessageId }, 'storing a receipt failed');
+          throw error;
+        }
+      });
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.worker.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.stop();
+  }
+
+  /** Cancel a message that has not finished; returns its view, or null when it does not exist. */
+  async cancelMessage(spaceId: string, messageId: string): Promise<MessageView | null> {
+    const applied = await this.runner.apply(spaceId, messageId, { type: 'cancel' });
+    if (applied === null) return null;
+    this.#logger.info({ spaceId, messageId, status: applied.decision.state.status }, 'cancel requested');
+    return this.#store.getMessage(spaceId, messageId);
+  }
+}

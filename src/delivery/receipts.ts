@@ -1,0 +1,79 @@
+import type { Logger } from 'pino';
+import type { Channel, ProviderReceipt } from '../channels/types.js';
+import type { AttemptRef, Store, StoredReceipt } from '../store/types.js';
+import type { DeliveryMetrics } from './metrics.js';
+import type { MessageRunner } from './runner.js';
+
+/**
+ * Takes provider receipts: stores each once, matches it to its attempt through the store, and
+ * feeds it to the engine. A receipt whose attempt is not known yet stays stored until the send
+ * call that created it returns.
+ */
+export class ReceiptIntake {
+  constructor(
+    private readonly store: Store,
+    private readonly runner: MessageRunner,
+    private readonly metrics: DeliveryMetrics,
+    private readonly logger: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  async receive(spaceId: string, channel: Channel, receipt: ProviderReceipt): Promise<void> {
+    const keys = channel.matchKeys(receipt.providerMessageId);
+    const key = keys[0] ?? receipt.providerMessageId;
+    const stored = await this.store.insertReceipt({
+      spaceId,
+      channel: channel.id,
+      key,
+      providerMessageId: receipt.providerMessageId,
+      state: receipt.state,
+      errorCode: receipt.errorCode,
+      providerTimestamp: receipt.providerTimestamp,
+      receivedAt: this.now(),
+    });
+    const log = this.logger.child({ spaceId, channel: channel.id, providerMessageId: receipt.providerMessageId, state: receipt.state });
+    if (stored === null) {
+      this.metrics.receipts.inc({ channel: channel.id, result: 'duplicate' });
+      log.debug('duplicate receipt ignored');
+      return;
+    }
+    const ref = await this.store.findAttemptByKeys(spaceId, channel.id, keys);
+    if (ref === null) {
+      this.metrics.receipts.inc({ channel: channel.id, result: 'early' });
+      log.info('receipt stored before its attempt was known');
+      return;
+    }
+    await this.#apply(stored, ref, log);
+  }
+
+  /** Apply receipts stored under `keys` before their attempt was known. */
+  async applyPending(spaceId: string, channel: Channel, keys: string[]): Promise<void> {
+    const pending = await this.store.pendingReceipts(spaceId, channel.id, keys);
+    for (const receipt of pending) {
+      const ref = await this.store.findAttemptByKeys(spaceId, channel.id, channel.matchKeys(receipt.providerMessageId));
+      if (ref === null) continue;
+      const log = this.logger.child({ spaceId, channel: channel.id, providerMessageId: receipt.providerMessageId, state: receipt.state });
+      log.info('applying receipt that arrived before the send call returned');
+      await this.#apply(receipt, ref, log);
+    }
+  }
+
+  async #apply(receipt: StoredReceipt, ref: AttemptRef, log: Logger): Promise<void> {
+    this.metrics.receipts.inc({ channel: receipt.channel, result: 'applied' });
+    // A message split into parts counts as delivered once every part is; a failed part fails it at once.
+    if (receipt.state === 'delivered' && ref.parts > 1) {
+      await this.store.markReceiptApplied(receipt.id, ref, this.now());
+      const delivered = await this.store.countPartsWithReceipt(ref, 'delivered');
+      if (delivered < ref.parts) {
+        log.debug({ delivered, parts: ref.parts }, 'part delivered, waiting for the other parts');
+        return;
+      }
+    }
+    await this.runner.apply(
+      ref.spaceId,
+      ref.messageId,
+      { type: 'receipt', step: ref.step, attempt: ref.attempt, state: receipt.state, errorCode: receipt.errorCode },
+      { appliedReceipt: { receiptId: receipt.id, ref } },
+    );
+  }
+}
