@@ -1,0 +1,55 @@
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { startServer } from './server.js';
+
+/** `npm start`: run the server until SIGINT or SIGTERM. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`cascade: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const server = await startServer(config, { logger });
+
+  const lines = [
+    '',
+    `Cascade is listening on ${server.url}`,
+    `  store:   ${server.store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'}`,
+  ];
+  if (server.apiKey.origin === 'environment') {
+    lines.push('  API key: from API_KEY');
+  } else {
+    lines.push(`  API key: ${server.apiKey.key}  (stored in ${server.apiKey.file})`);
+  }
+  if (server.sandbox.smsc) lines.push(`  sandbox SMSC (SMPP): 127.0.0.1:${server.sandbox.smsc.port}`);
+  if (server.sandbox.smtp) lines.push(`  sandbox SMTP relay:  127.0.0.1:${server.sandbox.smtp.port}`);
+  lines.push(`  channels: ${[...server.channels.keys()].join(', ') || 'none'}`, '');
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'signal received');
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`cascade: start-up failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,157 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApi } from './api/app.js';
+import { resolveApiKey, type ApiKeySource } from './api-key.js';
+import { EmailChannel } from './channels/email/index.js';
+import { SmsChannel } from './channels/sms/index.js';
+import type { Channel } from './channels/types.js';
+import type { Config } from './config.js';
+import { Delivery } from './delivery/index.js';
+import type { DeliveryMetrics } from './delivery/metrics.js';
+import { createLogger } from './logger.js';
+import type { ChannelId, Clock, RoutingContext } from './routing/types.js';
+import { startSandboxSmsc, type SandboxSmsc } from './sandbox/smsc.js';
+import { startSandboxSmtp, type SandboxSmtp } from './sandbox/smtp.js';
+import { createStore } from './store/index.js';
+import type { Store } from './store/types.js';
+
+export const DEFAULT_SPACE_ID = 'default';
+
+export interface ServerOptions {
+  logger?: Logger;
+  clock?: Clock;
+  policies?: RoutingContext['policies'];
+}
+
+export interface RunningServer {
+  /** Base URL of the HTTP API. */
+  url: string;
+  port: number;
+  apiKey: ApiKeySource;
+  store: Store;
+  delivery: Delivery;
+  metrics: DeliveryMetrics;
+  channels: ReadonlyMap<ChannelId, Channel>;
+  sandbox: { smsc: SandboxSmsc | null; smtp: SandboxSmtp | null };
+  close(): Promise<void>;
+}
+
+interface Closer {
+  name: string;
+  close(): Promise<unknown>;
+}
+
+/** Close in reverse order of start, logging and continuing past failures. */
+async function closeAll(closers: Closer[], logger: Logger): Promise<void> {
+  for (const closer of [...closers].reverse()) {
+    try {
+      await closer.close();
+    } catch (error) {
+      logger.error({ err: error, part: closer.name }, 'stopping a part failed');
+    }
+  }
+}
+
+async function startChannels(config: Config, logger: Logger, closers: Closer[]) {
+  let smsc: SandboxSmsc | null = null;
+  let smtp: SandboxSmtp | null = null;
+  let smppUrl = config.smppUrl;
+  let smtpUrl = config.smtpUrl;
+  if (config.sandbox && smppUrl === null) {
+    smsc = await startSandboxSmsc({ host: '127.0.0.1', port: 0, logger: logger.child({ part: 'sandbox-smsc' }) });
+    closers.push({ name: 'sandbox-smsc', close: () => smsc!.close() });
+    smppUrl = smsc.url;
+  }
+  if (config.sandbox && smtpUrl === null) {
+    smtp = await startSandboxSmtp({ host: '127.0.0.1', port: 0, logger: logger.child({ part: 'sandbox-smtp' }) });
+    closers.push({ name: 'sandbox-smtp', close: () => smtp!.close() });
+    smtpUrl = smtp.url;
+  }
+
+  const channels = new Map<ChannelId, Channel>();
+  if (smppUrl !== null) {
+    channels.set(
+      'sms',
+      new SmsChannel({ url: smppUrl, sourceAddr: config.smppSourceAddr, defaultRegion: config.defaultRegion, logger: logger.child({ channel: 'sms' }) }),
+    );
+  }
+  if (smtpUrl !== null) {
+    channels.set('email', new EmailChannel({ url: smtpUrl, from: config.smtpFrom, logger: logger.child({ channel: 'email' }) }));
+  }
+  for (const channel of channels.values()) {
+    try {
+      await channel.start();
+    } catch (error) {
+      // An unreachable peer is retried in the background and sends meanwhile fail as transient;
+      // rejected credentials are not retried, so sends fail until the settings are fixed.
+      logger.error({ err: error, channel: channel.id }, 'channel did not connect at start-up');
+    }
+    closers.push({ name: `channel-${channel.id}`, close: () => channel.stop() });
+  }
+  return { channels, smsc, smtp };
+}
+
+/** Start every part of Cascade for `config` and return once the API accepts requests. */
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const closers: Closer[] = [];
+  try {
+    const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: logger.child({ part: 'store' }) });
+    closers.push({ name: 'store', close: () => store.close() });
+    await store.migrate();
+    const apiKey = await resolveApiKey(config.apiKey, config.dataDir);
+
+    const { channels, smsc, smtp } = await startChannels(config, logger, closers);
+    const delivery = new Delivery({
+      store,
+      channels,
+      spaceId: DEFAULT_SPACE_ID,
+      logger: logger.child({ part: 'delivery' }),
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.policies ? { policies: options.policies } : {}),
+      worker: { concurrency: config.workerConcurrency },
+    });
+    await delivery.start();
+    closers.push({ name: 'delivery', close: () => delivery.stop() });
+
+    const api: FastifyInstance = await buildApi({
+      store,
+      apiKey: apiKey.key,
+      now: () => options.clock?.now() ?? Date.now(),
+      defaultRegion: config.defaultRegion,
+      onAccepted: () => delivery.worker.wake(),
+      cancelMessage: (spaceId, messageId) => delivery.cancelMessage(spaceId, messageId),
+      logger: logger.child({ part: 'api' }),
+    });
+    api.get('/metrics', async (_request, reply) => {
+      reply.type(delivery.metrics.registry.contentType);
+      return delivery.metrics.registry.metrics();
+    });
+    await api.listen({ host: config.host, port: config.port });
+    closers.push({ name: 'api', close: () => api.close() });
+    const address = api.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${host}:${port}`;
+    logger.info({ url, store: store.dialect, channels: [...channels.keys()], sandbox: config.sandbox }, 'server started');
+
+    return {
+      url,
+      port,
+      apiKey,
+      store,
+      delivery,
+      metrics: delivery.metrics,
+      channels,
+      sandbox: { smsc, smtp },
+      close: async () => {
+        logger.info('server stopping');
+        await closeAll(closers, logger);
+        logger.info('server stopped');
+      },
+    };
+  } catch (error) {
+    await closeAll(closers, logger);
+    throw error;
+  }
+}
