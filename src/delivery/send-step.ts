@@ -69,7 +69,7 @@ export class StepSender {
       return;
     }
 
-    const idempotencyKey = `${messageId}.${step}.${attempt}`;
+    const idempotencyKey = `${messageId}_${step}_${attempt}`;
     const claim = await this.store.claimAttempt(spaceId, messageId, step, attempt, idempotencyKey, this.now());
     if (claim.result === 'exists') {
       await this.#settleExisting(job, claim.status, stepState.channel, log);

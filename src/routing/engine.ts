@@ -23,7 +23,7 @@ import type { Decision, MessageState, RoutingContext, StepPlan, StepState, Trigg
  *
  * @example
  * let { state, actions } = decide(initialState(plan, null), { type: 'start' }, context);
- * // actions: an `attempt.started` event and `{ type: 'send', step: 0, attempt: 1 }`
+ * // actions: a `step.started` event and `{ type: 'send', step: 0, attempt: 1 }`
  */
 export function decide(state: MessageState, trigger: Trigger, context: RoutingContext): Decision {
   const draft = openDraft(state, context);

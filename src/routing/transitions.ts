@@ -21,6 +21,7 @@ export function beginStep(draft: Draft, index: number): void {
   state.currentStep = index;
   step.status = 'sending';
   step.startedAt = draft.now;
+  emitEvent(draft, 'step.started', step.index, null, { channel: step.channel });
   sendAttempt(draft, step, 1);
 
   if (step.fallbackAfterMs !== null) {
@@ -32,7 +33,7 @@ export function beginStep(draft: Draft, index: number): void {
 /** Asks the delivery layer to start attempt `attempt` of a step that is `sending`. */
 export function sendAttempt(draft: Draft, step: StepState, attempt: number): void {
   draft.state.status = 'processing';
-  emitEvent(draft, 'attempt.started', step.index, attempt, { channel: step.channel });
+  if (attempt > 1) emitEvent(draft, 'attempt.retry', step.index, attempt, { channel: step.channel });
   draft.actions.push({ type: 'send', step: step.index, attempt });
 }
 

@@ -144,7 +144,9 @@ export type Trigger =
 export type EventType =
   | 'message.started'
   | 'step.skipped'
-  | 'attempt.started'
+  | 'step.started'
+  /** A further attempt of a step: a retry after a transient error, or a resend after an in-doubt one. */
+  | 'attempt.retry'
   | 'attempt.accepted'
   | 'attempt.error'
   | 'attempt.failed'

@@ -14,7 +14,7 @@ describe('start', () => {
     expect(state.steps[1]?.status).toBe('pending');
     expect(sends(actions)).toEqual([{ step: 0, attempt: 1 }]);
     expect(schedules(actions)).toEqual([]);
-    expect(eventTypes(actions)).toEqual(['message.started', 'attempt.started']);
+    expect(eventTypes(actions)).toEqual(['message.started', 'step.started']);
   });
 
   it('schedules the expiry', () => {

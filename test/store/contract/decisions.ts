@@ -47,7 +47,7 @@ export function decisionContract(useStore: UseStore): void {
         decision(loaded, state, T0 + SECOND, {
           events: [
             { type: 'message.started', step: null, attempt: null, data: {} },
-            { type: 'attempt.started', step: 0, attempt: 1, data: { channel: 'sms' } },
+            { type: 'step.started', step: 0, attempt: 1, data: { channel: 'sms' } },
           ],
           jobs: [{ kind: 'route-step', step: 0, attempt: 1, runAt: T0 + SECOND }],
           doneJobId: startJob?.id,
@@ -69,7 +69,7 @@ export function decisionContract(useStore: UseStore): void {
       expect(view?.steps[0]?.attempts).toEqual([{ ...attempt(1, 'accepted', T0 + 2 * SECOND, 'smsc-1'), receipts: [] }]);
       expect(view?.events.map((event) => [event.seq, event.type, event.step, event.attempt])).toEqual([
         [1, 'message.started', null, null],
-        [2, 'attempt.started', 0, 1],
+        [2, 'step.started', 0, 1],
         [3, 'attempt.accepted', 0, 1],
       ]);
       expect(view?.events[1]?.data).toEqual({ channel: 'sms' });
