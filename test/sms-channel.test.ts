@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CHANNEL_TRAITS } from '../src/channels/catalog.js';
 import { SmsChannel, type SmsChannelOptions } from '../src/channels/sms/index.js';
+import { smppScheduleTime } from '../src/channels/sms/channel.js';
 import type { ProviderReceipt, SendRequest } from '../src/channels/types.js';
 import type { SendOutcome } from '../src/routing/types.js';
 import { startSandboxSmsc, type SandboxSmsc, type SandboxSmscOptions } from '../src/sandbox/smsc.js';
@@ -304,5 +305,19 @@ describe('SmsChannel', () => {
     const output = lines.join('\n');
     expect(output).not.toContain('Sekr3tPw');
     expect(output).not.toContain('Confidential');
+  });
+});
+
+describe('smppScheduleTime', () => {
+  const now = Date.parse('2026-12-04T10:00:00Z');
+
+  it('formats a future time in UTC', () => {
+    expect(smppScheduleTime('2026-12-04T12:30:15+01:00', now)).toBe('261204113015000+');
+  });
+
+  it('sends at once for past or missing times', () => {
+    expect(smppScheduleTime('2026-12-04T09:59:59Z', now)).toBeNull();
+    expect(smppScheduleTime(null, now)).toBeNull();
+    expect(smppScheduleTime('not a time', now)).toBeNull();
   });
 });

@@ -30,7 +30,8 @@ export type SmsChannelOptions = (
  * Content: `customBody.sms.body` replaces the body, and `customBody.sms.from` or
  * `channelOptions.sms.from` replaces the sender. `channelOptions.sms.allowUnicode: false`
  * sends GSM 03.38 only, with `?` for the characters it lacks; otherwise text outside GSM 03.38
- * is sent as UCS-2. Every part requests a delivery receipt.
+ * is sent as UCS-2. `customBody.sms.deliverAfter` (an RFC 3339 time) asks the SMSC to hold the
+ * message until then. Every part requests a delivery receipt.
  *
  * @example
  * const sms = new SmsChannel({ url: 'smpp://acme:secret@smsc.example.net:2775', sourceAddr: 'ACME', logger });
@@ -113,6 +114,7 @@ export class SmsChannel implements Channel {
     const text = stringField(custom, 'body') ?? request.content.body;
     const from = stringField(custom, 'from') ?? stringField(options, 'from') ?? this.#sourceAddr;
     const allowUnicode = booleanField(options, 'allowUnicode') ?? true;
+    const scheduleDeliveryTime = smppScheduleTime(stringField(custom, 'deliverAfter'), Date.now());
 
     const source = resolveSourceAddress(from);
     if (!source.ok) {
@@ -140,6 +142,7 @@ export class SmsChannel implements Channel {
         destination,
         part,
         registeredDelivery: true,
+        ...(scheduleDeliveryTime === null ? {} : { scheduleDeliveryTime }),
       });
 
       if (result.commandStatus !== 0) {
@@ -237,6 +240,20 @@ function receiptErrorCode(err: string | null, stat: string | null): string | nul
     return err;
   }
   return stat;
+}
+
+/**
+ * Format `deliverAfter` as an SMPP absolute time in UTC (`YYMMDDhhmmss000+`); null when it is
+ * absent, unreadable or not in the future, which sends the message at once.
+ */
+export function smppScheduleTime(deliverAfter: string | null, now: number): string | null {
+  if (deliverAfter === null) return null;
+  const at = Date.parse(deliverAfter);
+  if (!Number.isFinite(at) || at <= now) return null;
+  const iso = new Date(at).toISOString();
+  const digits = iso.slice(2, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19);
+  // Tenths of a second, then the quarter-hour offset from UTC (00) and its sign.
+  return `${digits}000+`;
 }
 
 function stringField(record: Record<string, unknown> | null, key: string): string | null {

@@ -39,6 +39,8 @@ export interface SubmitRequest {
   part: EncodedPart;
   /** Requests a final delivery receipt (registered_delivery 1). */
   registeredDelivery: boolean;
+  /** `schedule_delivery_time` in the SMPP absolute format (`YYMMDDhhmmsstnnp`); omitted sends at once. */
+  scheduleDeliveryTime?: string;
 }
 
 export interface SubmitResult {
@@ -178,6 +180,7 @@ export class SmppClient {
       destination_addr: request.destination,
       esm_class: request.part.esmClass,
       registered_delivery: request.registeredDelivery ? 1 : 0,
+      schedule_delivery_time: request.scheduleDeliveryTime ?? '',
       // Set explicitly: the package would otherwise pick a data_coding from the text.
       data_coding: request.part.dataCoding,
       short_message: request.part.shortMessage,
