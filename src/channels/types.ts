@@ -47,6 +47,13 @@ export interface ProviderReceipt {
  */
 export type ReceiptListener = (receipt: ProviderReceipt) => Promise<void> | void;
 
+/** What the delivery layer knows about a person's own messages on a channel. */
+export interface MessagingWindow {
+  /** When the person last wrote to the business on this channel, epoch ms; null when never. */
+  lastInboundAt: number | null;
+  now: number;
+}
+
 /**
  * One channel as the delivery layer sees it. `send` never throws: every provider result,
  * thrown errors included, comes back classified as a `SendOutcome`.
@@ -59,6 +66,12 @@ export interface Channel {
   /** The channel's address among `addresses`, normalised; null when there is none. */
   resolveAddress(addresses: Addresses): string | null;
   send(request: SendRequest): Promise<SendOutcome>;
+  /**
+   * `ineligible` when the provider's rules forbid this content now, such as free-form WhatsApp
+   * text outside the 24-hour customer-service window; null when the send may go ahead.
+   * Channels without such rules leave it out.
+   */
+  checkEligibility?(content: ChannelContent, window: MessagingWindow): 'ineligible' | null;
   /**
    * Keys under which a provider message id is stored and looked up, so that receipts match
    * ids that differ in form (SMPP: hex in one PDU, decimal in the other). The first key is the

@@ -82,7 +82,13 @@ export type SendOutcome =
       /** Every provider id of a message the provider split into parts (SMS); the first is `providerMessageId`. */
       partIds?: string[];
     }
-  | { kind: 'permanent'; code: string; message: string }
+  | {
+      kind: 'permanent';
+      code: string;
+      message: string;
+      /** The provider says the address reaches nobody (a dead page-scoped id, a number not on WhatsApp). */
+      addressUnreachable?: boolean;
+    }
   | { kind: 'transient'; code: string; message: string; retryAfterMs?: number };
 
 /** What a receipt says happened to an accepted attempt. */

@@ -14,7 +14,7 @@ import {
   type SmppSession,
 } from '../channels/sms/smpp-pdu.js';
 import { buildReceiptPdu, type SandboxReceipt, type SandboxReceiptOutcome } from './smsc-receipt.js';
-import { TestRecipients } from './smsc-recipients.js';
+import { TestRecipients, type RecipientBehaviour } from './smsc-recipients.js';
 
 export interface SandboxSmscOptions {
   /** Default 127.0.0.1. */
@@ -27,7 +27,20 @@ export interface SandboxSmscOptions {
   password?: string;
   logger: Logger;
   /** Delay from submit to receipt, in ms. Default 300 for DELIVRD and 1 000 for UNDELIV. */
-  receiptDelayMs?: { delivered: number; undeliverable: number };
+  receiptDelayMs?: { delivered?: number; undeliverable?: number };
+  /**
+   * Sends each receipt right after its `submit_sm`, before the `submit_sm_resp`, and holds the
+   * response until the ESME answers the receipt's `deliver_sm` (at most 1 s), so the receipt
+   * reaches the ESME before its submit returns. `receiptDelayMs` does not apply. Default false.
+   */
+  receiptBeforeResponse?: boolean;
+  /** Sends every receipt twice, as two `deliver_sm` with the same content. Default false. */
+  duplicateReceipts?: boolean;
+  /**
+   * Keeps every receipt from the moment of its submit until `releaseReceipts` is called, in
+   * place of `receiptDelayMs`. Cannot be combined with `receiptBeforeResponse`. Default false.
+   */
+  holdReceipts?: boolean;
 }
 
 /** One `submit_sm` the sandbox received, accepted or not. */
@@ -68,6 +81,13 @@ export interface SandboxSmsc {
   waitForSubmit(predicate: (record: SubmitRecord) => boolean, timeoutMs?: number): Promise<SubmitRecord>;
   /** Number of receipts that are due but wait for their system_id to bind a receiver or transceiver. */
   queuedReceipts(): number;
+  /** Number of receipts kept by `holdReceipts` and not released yet. */
+  heldReceipts(): number;
+  /**
+   * Sends the oldest `count` held receipts (all when omitted), in submit order, and returns how
+   * many it sent. Only receipts kept by the `holdReceipts` option are held.
+   */
+  releaseReceipts(count?: number): number;
   /** Closes every connection at once, without an unbind, as a failing SMSC or network would. */
   dropConnections(): void;
   close(): Promise<void>;
@@ -78,6 +98,8 @@ const MAX_QUEUED_RECEIPTS = 100_000;
 /** A receipt the ESME rejected with an error status is sent again after this delay, at most this many times. */
 const RECEIPT_RETRY_DELAY_MS = 1_000;
 const MAX_RECEIPT_ATTEMPTS = 10;
+/** Longest time `receiptBeforeResponse` holds a `submit_sm_resp` while the receipt is unanswered. */
+const MAX_RESPONSE_HOLD_MS = 1_000;
 /** Invalid data coding scheme: the text could not be decoded. */
 const ESME_RINVDCS = 0x104;
 
@@ -104,6 +126,8 @@ interface QueuedReceipt {
   /** The session the message was submitted on; receipts go there while it is bound. */
   origin: SessionState;
   attempts: number;
+  /** Called when the ESME answers a send of this receipt, with any status. */
+  onAnswered?: () => void;
 }
 
 /**
@@ -126,6 +150,10 @@ interface QueuedReceipt {
  * else to another bound receiver or transceiver of the same system_id, else wait for the next
  * such bind. A receipt the ESME rejects with an error status is sent again after a second,
  * up to 10 sends in all.
+ *
+ * Options for receipt hard cases: `receiptBeforeResponse` sends the receipt before the
+ * `submit_sm_resp`, `duplicateReceipts` sends each receipt twice, and `holdReceipts` keeps
+ * receipts until the caller releases them with `releaseReceipts`.
  *
  * @example
  * const smsc = await startSandboxSmsc({ logger });
@@ -151,6 +179,8 @@ class SandboxSmscServer implements SandboxSmsc {
   readonly #timers = new Set<NodeJS.Timeout>();
   /** Receipts for a system_id that had no bound receiver when they were due. */
   readonly #queued = new Map<string, QueuedReceipt[]>();
+  /** Receipts kept by `holdReceipts`, oldest first. */
+  readonly #held: QueuedReceipt[] = [];
   readonly #recipients = new TestRecipients();
   #queuedCount = 0;
   #sessionCount = 0;
@@ -160,7 +190,13 @@ class SandboxSmscServer implements SandboxSmsc {
   constructor(options: SandboxSmscOptions) {
     this.#options = options;
     this.#logger = options.logger;
-    this.#receiptDelayMs = options.receiptDelayMs ?? { delivered: 300, undeliverable: 1_000 };
+    this.#receiptDelayMs = {
+      delivered: options.receiptDelayMs?.delivered ?? 300,
+      undeliverable: options.receiptDelayMs?.undeliverable ?? 1_000,
+    };
+    if (options.holdReceipts === true && options.receiptBeforeResponse === true) {
+      throw new Error('Invalid sandbox SMSC options: holdReceipts and receiptBeforeResponse cannot both be set, so set at most one.');
+    }
   }
 
   async listen(host: string, port: number): Promise<void> {
@@ -217,6 +253,21 @@ class SandboxSmscServer implements SandboxSmsc {
     return this.#queuedCount;
   }
 
+  heldReceipts(): number {
+    return this.#held.length;
+  }
+
+  releaseReceipts(count?: number): number {
+    const released = this.#held.splice(0, count ?? this.#held.length);
+    const now = Date.now();
+    for (const queued of released) {
+      queued.receipt.doneAt = now;
+      this.#dispatchReceipt(queued);
+    }
+    this.#logger.debug({ released: released.length, held: this.#held.length }, 'sandbox SMSC released held receipts');
+    return released.length;
+  }
+
   dropConnections(): void {
     this.#logger.info({ connections: this.#sessions.size }, 'sandbox SMSC dropping every connection');
     for (const state of this.#sessions) {
@@ -229,6 +280,7 @@ class SandboxSmscServer implements SandboxSmsc {
       clearTimeout(timer);
     }
     this.#timers.clear();
+    this.#held.length = 0;
     for (const waiter of this.#waiters) {
       waiter.reject(new Error('The sandbox SMSC closed before a matching submit_sm arrived.'));
     }
@@ -371,17 +423,52 @@ class SandboxSmscServer implements SandboxSmsc {
       receivedAt: Date.now(),
     };
 
-    state.session.send(accepted ? pdu.response({ message_id: record.messageId }) : pdu.response({ command_status: status }));
-    this.#logger.debug(
-      { sessionId: state.id, messageId: record.messageId, commandStatus: describeCommandStatus(status), part: concat?.sequence, parts: concat?.total },
-      'sandbox SMSC submit_sm',
-    );
+    const response = accepted ? pdu.response({ message_id: record.messageId }) : pdu.response({ command_status: status });
+    const outcome = messageId === null ? null : receiptOutcome(behaviour, record.registeredDelivery);
+    if (messageId !== null && outcome !== null && this.#options.receiptBeforeResponse === true) {
+      this.#addRecord(record);
+      this.#respondAfterReceipt(state, response, record, messageId, outcome);
+      return;
+    }
+
+    state.session.send(response);
+    this.#logSubmit(state, record, concat);
     this.#addRecord(record);
 
-    if (messageId !== null && behaviour.kind !== 'no-receipt' && behaviour.kind !== 'reject') {
-      const outcome = behaviour.kind === 'receipt' ? behaviour.outcome : 'delivered';
+    if (messageId !== null && outcome !== null) {
       this.#scheduleReceipt(state, record, messageId, outcome);
     }
+  }
+
+  #logSubmit(state: SessionState, record: SubmitRecord, concat: ConcatInfo | null): void {
+    this.#logger.debug(
+      {
+        sessionId: state.id,
+        messageId: record.messageId,
+        commandStatus: describeCommandStatus(record.commandStatus),
+        part: concat?.sequence,
+        parts: concat?.total,
+      },
+      'sandbox SMSC submit_sm',
+    );
+  }
+
+  /**
+   * Sends the receipt of an accepted submit at once and its `submit_sm_resp` once the ESME
+   * answered the receipt, or after `MAX_RESPONSE_HOLD_MS` when no answer comes.
+   */
+  #respondAfterReceipt(state: SessionState, response: Pdu, record: SubmitRecord, messageId: number, outcome: SandboxReceiptOutcome): void {
+    let responded = false;
+    const respond = (): void => {
+      if (responded) return;
+      responded = true;
+      state.session.send(response);
+      this.#logSubmit(state, record, record.concat);
+    };
+    const queued = this.#newReceipt(state, record, messageId, outcome, 0);
+    queued.onAnswered = respond;
+    this.#after(MAX_RESPONSE_HOLD_MS, respond);
+    this.#dispatchReceipt(queued);
   }
 
   #allocateMessageId(): number {
@@ -403,13 +490,18 @@ class SandboxSmscServer implements SandboxSmsc {
     }
   }
 
+  /** Sends the receipt after its delay, or holds it when `holdReceipts` is set. */
   #scheduleReceipt(origin: SessionState, record: SubmitRecord, messageId: number, outcome: SandboxReceiptOutcome): void {
-    const requested = record.registeredDelivery & 0x03;
-    // 1: a receipt for every final outcome; 2: for failures only.
-    if (requested !== 1 && !(requested === 2 && outcome === 'undeliverable')) {
+    if (this.#options.holdReceipts === true) {
+      this.#held.push(this.#newReceipt(origin, record, messageId, outcome, 0));
       return;
     }
     const delayMs = outcome === 'delivered' ? this.#receiptDelayMs.delivered : this.#receiptDelayMs.undeliverable;
+    const queued = this.#newReceipt(origin, record, messageId, outcome, delayMs);
+    this.#after(delayMs, () => this.#dispatchReceipt(queued));
+  }
+
+  #newReceipt(origin: SessionState, record: SubmitRecord, messageId: number, outcome: SandboxReceiptOutcome, delayMs: number): QueuedReceipt {
     this.#receiptCount += 1;
     const receipt: SandboxReceipt = {
       messageIdHex: messageId.toString(16).toUpperCase(),
@@ -422,7 +514,15 @@ class SandboxSmscServer implements SandboxSmsc {
       doneAt: record.receivedAt + delayMs,
       withTlvs: this.#receiptCount % 2 === 0,
     };
-    this.#after(delayMs, () => this.#sendReceipt({ receipt, systemId: record.systemId, origin, attempts: 0 }));
+    return { receipt, systemId: record.systemId, origin, attempts: 0 };
+  }
+
+  /** Sends a receipt that has become due, and a second copy of it when `duplicateReceipts` is set. */
+  #dispatchReceipt(queued: QueuedReceipt): void {
+    this.#sendReceipt(queued);
+    if (this.#options.duplicateReceipts === true) {
+      this.#sendReceipt({ receipt: { ...queued.receipt, withTlvs: !queued.receipt.withTlvs }, systemId: queued.systemId, origin: queued.origin, attempts: 0 });
+    }
   }
 
   /** Sends a receipt to the submitting session, else to another receiving session of the system_id, else queues it. */
@@ -451,6 +551,7 @@ class SandboxSmscServer implements SandboxSmsc {
       return;
     }
     state.awaitingResponse.delete(response.sequence_number);
+    queued.onAnswered?.();
     if (response.command_status === CommandStatus.ESME_ROK) {
       return;
     }
@@ -513,4 +614,21 @@ class SandboxSmscServer implements SandboxSmsc {
     }, delayMs);
     this.#timers.add(timer);
   }
+}
+
+/**
+ * Returns the outcome of the receipt an accepted submit gets, or null when it gets none: the
+ * recipient sends none, or `registered_delivery` does not request one for that outcome.
+ */
+function receiptOutcome(behaviour: RecipientBehaviour, registeredDelivery: number): SandboxReceiptOutcome | null {
+  if (behaviour.kind === 'no-receipt' || behaviour.kind === 'reject') {
+    return null;
+  }
+  const outcome = behaviour.kind === 'receipt' ? behaviour.outcome : 'delivered';
+  const requested = registeredDelivery & 0x03;
+  // 1: a receipt for every final outcome; 2: for failures only.
+  if (requested !== 1 && !(requested === 2 && outcome === 'undeliverable')) {
+    return null;
+  }
+  return outcome;
 }
