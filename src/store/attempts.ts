@@ -15,6 +15,7 @@ export async function claimAttempt(
   attempt: number,
   idempotencyKey: string,
   now: number,
+  address: string | null = null,
 ): Promise<AttemptClaim> {
   const inserted = await db
     .insertInto('attempts')
@@ -30,6 +31,7 @@ export async function claimAttempt(
       'error_message',
       'started_at',
       'updated_at',
+      'address',
     ])
     .expression((eb) =>
       eb
@@ -46,6 +48,7 @@ export async function claimAttempt(
           select.val(null).as('error_message'),
           select.val(now).as('started_at'),
           select.val(now).as('updated_at'),
+          select.val(address).as('address'),
         ])
         .where('space_id', '=', spaceId)
         .where('message_id', '=', messageId)

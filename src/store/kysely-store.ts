@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { ChannelId, ReceiptState } from '../routing/types.js';
+import type { AttemptStatus, ChannelId, ReceiptState } from '../routing/types.js';
 import { claimAttempt } from './attempts.js';
 import { applyDecision } from './decisions.js';
 import type { StoreDialect } from './dialect.js';
@@ -10,12 +10,14 @@ import { getMessage, listMessages } from './message-views.js';
 import { createMessages } from './messages.js';
 import { migrateToLatest } from './migrations/index.js';
 import * as profiles from './profiles.js';
+import * as facts from './provider-facts.js';
 import * as receipts from './receipts.js';
 import type { Database } from './schema.js';
 import type {
   AttemptClaim,
   AttemptRef,
   DecisionWrite,
+  InboundMessage,
   Job,
   LoadedMessage,
   MessageFilter,
@@ -109,8 +111,16 @@ export class KyselyStore implements Store {
     return loadMessage(this.db, spaceId, messageId);
   }
 
-  claimAttempt(spaceId: string, messageId: string, step: number, attempt: number, idempotencyKey: string, now: number): Promise<AttemptClaim> {
-    return claimAttempt(this.db, spaceId, messageId, step, attempt, idempotencyKey, now);
+  claimAttempt(
+    spaceId: string,
+    messageId: string,
+    step: number,
+    attempt: number,
+    idempotencyKey: string,
+    now: number,
+    address: string | null = null,
+  ): Promise<AttemptClaim> {
+    return claimAttempt(this.db, spaceId, messageId, step, attempt, idempotencyKey, now, address);
   }
 
   applyDecision(write: DecisionWrite): Promise<void> {
@@ -135,5 +145,25 @@ export class KyselyStore implements Store {
 
   countPartsWithReceipt(ref: Omit<AttemptRef, 'part' | 'parts'>, state: ReceiptState): Promise<number> {
     return receipts.countPartsWithReceipt(this.db, ref, state);
+  }
+
+  recordInbound(message: InboundMessage): Promise<boolean> {
+    return facts.recordInbound(this.db, message);
+  }
+
+  lastInboundAt(spaceId: string, channel: ChannelId, address: string): Promise<number | null> {
+    return facts.lastInboundAt(this.db, spaceId, channel, address);
+  }
+
+  markUnreachable(spaceId: string, channel: ChannelId, address: string, errorCode: string, now: number): Promise<void> {
+    return facts.markUnreachable(this.db, spaceId, channel, address, errorCode, now);
+  }
+
+  isUnreachable(spaceId: string, channel: ChannelId, address: string): Promise<boolean> {
+    return facts.isUnreachable(this.db, spaceId, channel, address);
+  }
+
+  attemptIdsBefore(spaceId: string, channel: ChannelId, address: string, before: number, statuses: AttemptStatus[]): Promise<string[]> {
+    return facts.attemptIdsBefore(this.db, spaceId, channel, address, before, statuses);
   }
 }

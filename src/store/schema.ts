@@ -28,6 +28,8 @@ export interface Database {
   receipts: ReceiptsTable;
   events: EventsTable;
   jobs: JobsTable;
+  inbound_messages: InboundMessagesTable;
+  unreachable_addresses: UnreachableAddressesTable;
 }
 
 export interface SpacesTable {
@@ -101,6 +103,29 @@ export interface AttemptsTable {
   error_message: string | null;
   started_at: number;
   updated_at: number;
+  /** The address the attempt was sent to; set by `claimAttempt`. */
+  address: string | null;
+}
+
+/** Messages people sent to the business, by channel. */
+export interface InboundMessagesTable {
+  space_id: string;
+  channel: ChannelId;
+  provider_message_id: string;
+  /** The sender: a phone number in E.164 or a page-scoped id. */
+  address: string;
+  text: string | null;
+  provider_timestamp: number;
+  received_at: number;
+}
+
+/** Addresses a provider reported as reaching nobody; a later inbound message from one clears it. */
+export interface UnreachableAddressesTable {
+  space_id: string;
+  channel: ChannelId;
+  address: string;
+  error_code: string;
+  marked_at: number;
 }
 
 /** One row per match key per part of an accepted attempt. */

@@ -1,6 +1,7 @@
 import type { Addresses } from '../channels/types.js';
 import type {
   AttemptState,
+  AttemptStatus,
   ChannelId,
   MessageState,
   MessageStatus,
@@ -197,6 +198,18 @@ export interface StoredReceipt extends NewReceipt {
   appliedAt: number | null;
 }
 
+/** A message a person sent to the business. */
+export interface InboundMessage {
+  spaceId: string;
+  channel: ChannelId;
+  providerMessageId: string;
+  /** The sender: a phone number in E.164 or a page-scoped id. */
+  address: string;
+  text: string | null;
+  providerTimestamp: number;
+  receivedAt: number;
+}
+
 export class ConflictError extends Error {
   constructor(message: string) {
     super(message);
@@ -265,7 +278,15 @@ export interface Store {
    * Create attempt `attempt` of `step` in state `sending`, unless it exists. This is the
    * compare-and-set that keeps a retried job from starting a second call for one attempt.
    */
-  claimAttempt(spaceId: string, messageId: string, step: number, attempt: number, idempotencyKey: string, now: number): Promise<AttemptClaim>;
+  claimAttempt(
+    spaceId: string,
+    messageId: string,
+    step: number,
+    attempt: number,
+    idempotencyKey: string,
+    now: number,
+    address?: string | null,
+  ): Promise<AttemptClaim>;
   /** Write a decision; throws `ConflictError` when the message's version moved on. */
   applyDecision(write: DecisionWrite): Promise<void>;
 
@@ -281,4 +302,16 @@ export interface Store {
   markReceiptApplied(receiptId: string, ref: AttemptRef, now: number): Promise<void>;
   /** How many distinct parts of an attempt have a stored receipt in `state`. */
   countPartsWithReceipt(ref: Omit<AttemptRef, 'part' | 'parts'>, state: ReceiptState): Promise<number>;
+
+  // Facts learned from providers.
+
+  /** Store an inbound message once and clear the sender's unreachable mark; false for a duplicate. */
+  recordInbound(message: InboundMessage): Promise<boolean>;
+  /** When `address` last wrote on `channel` (provider time), or null. */
+  lastInboundAt(spaceId: string, channel: ChannelId, address: string): Promise<number | null>;
+  /** Remember that `address` reaches nobody on `channel`, so later steps skip it. */
+  markUnreachable(spaceId: string, channel: ChannelId, address: string, errorCode: string, now: number): Promise<void>;
+  isUnreachable(spaceId: string, channel: ChannelId, address: string): Promise<boolean>;
+  /** Provider ids of attempts on `channel` to `address` started at or before `before`, in `statuses`. */
+  attemptIdsBefore(spaceId: string, channel: ChannelId, address: string, before: number, statuses: AttemptStatus[]): Promise<string[]>;
 }

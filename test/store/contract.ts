@@ -5,6 +5,7 @@ import { durabilityContract } from './contract/durability.js';
 import { jobsContract } from './contract/jobs.js';
 import { messagesContract } from './contract/messages.js';
 import { profilesContract } from './contract/profiles.js';
+import { providerFactsContract } from './contract/provider-facts.js';
 import { receiptsContract } from './contract/receipts.js';
 import { spacesContract } from './contract/spaces.js';
 
@@ -69,5 +70,6 @@ export function describeStoreContract(name: string, createHarness: () => Promise
     decisionContract(useStore);
     receiptsContract(useStore);
     durabilityContract(useStore);
+    providerFactsContract(useStore);
   });
 }

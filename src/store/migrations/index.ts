@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { DialectName } from '../dialect.js';
 import type { Database } from '../schema.js';
 import { initialMigration } from './001-initial.js';
+import { providerFactsMigration } from './002-provider-facts.js';
 
 /** Every migration by name. Kysely applies them in name order, so names start with a number. */
 class InCodeMigrationProvider implements MigrationProvider {
@@ -11,6 +12,7 @@ class InCodeMigrationProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     return {
       '001-initial': initialMigration(this.dialect),
+      '002-provider-facts': providerFactsMigration(),
     };
   }
 }
