@@ -59,8 +59,17 @@ export function toMessageJson(view: MessageView): MessageJson {
       type: event.type,
       step: event.step,
       attempt: event.attempt,
-      data: event.data,
+      data: eventData(event.data),
       createdAt: toDateTime(event.createdAt),
     })),
   };
+}
+
+/** Event data with its times (`at` and keys ending in `At`, epoch ms inside the store) in RFC 3339 like every other time of the API. */
+function eventData(data: Record<string, unknown>): Record<string, unknown> {
+  const entries = Object.entries(data).map(([key, value]) => {
+    const isTime = key === 'at' || key.endsWith('At');
+    return [key, isTime && typeof value === 'number' && Number.isFinite(value) ? toDateTime(value) : value];
+  });
+  return Object.fromEntries(entries);
 }

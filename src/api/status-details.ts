@@ -11,6 +11,7 @@ const REASONS: Record<string, string> = {
   'permanent-error': 'the provider rejected it',
   'retries-exhausted': 'temporary errors lasted through every retry',
   'receipt-failed': 'the provider reported it as not delivered',
+  'receipt-expired': 'the provider reported that it expired before delivery',
   'in-doubt': 'the process stopped during the send call',
 };
 

@@ -58,7 +58,8 @@ export class MessageRunner {
       const before = await this.store.loadMessage(spaceId, messageId);
       if (before === null) return null;
       const now = this.context.clock.now();
-      const decision = decide(before.state, trigger, this.context);
+      // One reading of the clock for the whole decision, so its state, events and jobs agree.
+      const decision = decide(before.state, trigger, { ...this.context, clock: { now: () => now } });
       const jobs = jobsFor(decision.actions, now);
       const write: DecisionWrite = {
         spaceId,
