@@ -20,7 +20,10 @@ export class ReceiptIntake {
 
   async receive(spaceId: string, channel: Channel, receipt: ProviderReceipt): Promise<void> {
     const keys = channel.matchKeys(receipt.providerMessageId);
-    const key = keys[0] ?? receipt.providerMessageId;
+    const ref = await this.store.findAttemptByKeys(spaceId, channel.id, keys);
+    // Once the attempt is known, a receipt is stored once per attempt part and state, whatever
+    // form of the id it names (an SMSC may write the same id in hex and in decimal).
+    const key = ref === null ? (keys[0] ?? receipt.providerMessageId) : `attempt:${ref.messageId}:${ref.step}:${ref.attempt}:${ref.part}`;
     const stored = await this.store.insertReceipt({
       spaceId,
       channel: channel.id,
@@ -37,7 +40,6 @@ export class ReceiptIntake {
       log.debug('duplicate receipt ignored');
       return;
     }
-    const ref = await this.store.findAttemptByKeys(spaceId, channel.id, keys);
     if (ref === null) {
       this.metrics.receipts.inc({ channel: channel.id, result: 'early' });
       log.info('receipt stored before its attempt was known');

@@ -29,13 +29,19 @@ export interface SandboxSmscOptions {
   /** Delay from submit to receipt, in ms. Default 300 for DELIVRD and 1 000 for UNDELIV. */
   receiptDelayMs?: { delivered?: number; undeliverable?: number };
   /**
-   * Sends each receipt right after its `submit_sm`, before the `submit_sm_resp`, and holds the
-   * response until the ESME answers the receipt's `deliver_sm` (at most 1 s), so the receipt
+   * Sends each receipt right after its `submit_sm`, before the `submit_sm_resp`, and delays the
+   * response until the ESME responds to the receipt's `deliver_sm` (at most 1 s), so the receipt
    * reaches the ESME before its submit returns. `receiptDelayMs` does not apply. Default false.
    */
   receiptBeforeResponse?: boolean;
   /** Sends every receipt twice, as two `deliver_sm` with the same content. Default false. */
   duplicateReceipts?: boolean;
+  /**
+   * With `duplicateReceipts`, makes the copy name the message id in the other form: it adds the
+   * TLVs (hex `receipted_message_id`) when the first has none, and leaves them out (decimal id
+   * in the text only) when the first has them. Default false.
+   */
+  duplicateInOtherIdForm?: boolean;
   /**
    * Keeps every receipt from the moment of its submit until `releaseReceipts` is called, in
    * place of `receiptDelayMs`. Cannot be combined with `receiptBeforeResponse`. Default false.
@@ -98,8 +104,8 @@ const MAX_QUEUED_RECEIPTS = 100_000;
 /** A receipt the ESME rejected with an error status is sent again after this delay, at most this many times. */
 const RECEIPT_RETRY_DELAY_MS = 1_000;
 const MAX_RECEIPT_ATTEMPTS = 10;
-/** Longest time `receiptBeforeResponse` holds a `submit_sm_resp` while the receipt is unanswered. */
-const MAX_RESPONSE_HOLD_MS = 1_000;
+/** Longest delay of a `submit_sm_resp` under `receiptBeforeResponse` while its receipt has no `deliver_sm_resp`. */
+const MAX_RESPONSE_DELAY_MS = 1_000;
 /** Invalid data coding scheme: the text could not be decoded. */
 const ESME_RINVDCS = 0x104;
 
@@ -126,8 +132,8 @@ interface QueuedReceipt {
   /** The session the message was submitted on; receipts go there while it is bound. */
   origin: SessionState;
   attempts: number;
-  /** Called when the ESME answers a send of this receipt, with any status. */
-  onAnswered?: () => void;
+  /** Called when the ESME responds to a send of this receipt, with any status. */
+  onResponse?: () => void;
 }
 
 /**
@@ -454,8 +460,8 @@ class SandboxSmscServer implements SandboxSmsc {
   }
 
   /**
-   * Sends the receipt of an accepted submit at once and its `submit_sm_resp` once the ESME
-   * answered the receipt, or after `MAX_RESPONSE_HOLD_MS` when no answer comes.
+   * Sends the receipt of an accepted submit at once, and its `submit_sm_resp` once the ESME has
+   * responded to the receipt or after `MAX_RESPONSE_DELAY_MS`, whichever comes first.
    */
   #respondAfterReceipt(state: SessionState, response: Pdu, record: SubmitRecord, messageId: number, outcome: SandboxReceiptOutcome): void {
     let responded = false;
@@ -466,8 +472,8 @@ class SandboxSmscServer implements SandboxSmsc {
       this.#logSubmit(state, record, record.concat);
     };
     const queued = this.#newReceipt(state, record, messageId, outcome, 0);
-    queued.onAnswered = respond;
-    this.#after(MAX_RESPONSE_HOLD_MS, respond);
+    queued.onResponse = respond;
+    this.#after(MAX_RESPONSE_DELAY_MS, respond);
     this.#dispatchReceipt(queued);
   }
 
@@ -490,7 +496,7 @@ class SandboxSmscServer implements SandboxSmsc {
     }
   }
 
-  /** Sends the receipt after its delay, or holds it when `holdReceipts` is set. */
+  /** Sends the receipt after its delay, or keeps it for `releaseReceipts` when `holdReceipts` is set. */
   #scheduleReceipt(origin: SessionState, record: SubmitRecord, messageId: number, outcome: SandboxReceiptOutcome): void {
     if (this.#options.holdReceipts === true) {
       this.#held.push(this.#newReceipt(origin, record, messageId, outcome, 0));
@@ -517,11 +523,12 @@ class SandboxSmscServer implements SandboxSmsc {
     return { receipt, systemId: record.systemId, origin, attempts: 0 };
   }
 
-  /** Sends a receipt that has become due, and a second copy of it when `duplicateReceipts` is set. */
+  /** Sends a receipt that has become due, and a copy of it when `duplicateReceipts` is set. */
   #dispatchReceipt(queued: QueuedReceipt): void {
     this.#sendReceipt(queued);
     if (this.#options.duplicateReceipts === true) {
-      this.#sendReceipt({ receipt: { ...queued.receipt, withTlvs: !queued.receipt.withTlvs }, systemId: queued.systemId, origin: queued.origin, attempts: 0 });
+      const receipt = this.#options.duplicateInOtherIdForm === true ? { ...queued.receipt, withTlvs: !queued.receipt.withTlvs } : queued.receipt;
+      this.#sendReceipt({ receipt, systemId: queued.systemId, origin: queued.origin, attempts: 0 });
     }
   }
 
@@ -551,7 +558,7 @@ class SandboxSmscServer implements SandboxSmsc {
       return;
     }
     state.awaitingResponse.delete(response.sequence_number);
-    queued.onAnswered?.();
+    queued.onResponse?.();
     if (response.command_status === CommandStatus.ESME_ROK) {
       return;
     }
