@@ -18,6 +18,19 @@ export interface Config {
   smppSourceAddr: string;
   smtpUrl: string | null;
   smtpFrom: string;
+  /** WhatsApp Cloud API base URL (the Graph API host); null leaves WhatsApp to the sandbox or off. */
+  whatsAppApiUrl: string | null;
+  whatsAppToken: string | null;
+  whatsAppPhoneNumberId: string | null;
+  /** Messenger Send API base URL (the Graph API host); null leaves Messenger to the sandbox or off. */
+  messengerApiUrl: string | null;
+  messengerPageToken: string | null;
+  /** Graph API version in request paths, such as `v21.0`. */
+  graphApiVersion: string;
+  /** Verifies `X-Hub-Signature-256` on WhatsApp and Messenger webhooks. */
+  metaAppSecret: string | null;
+  /** Echoed by the webhook verification handshake (`hub.verify_token`). */
+  metaVerifyToken: string | null;
   logLevel: string;
   /** Worker tuning: jobs claimed at once and processed concurrently. */
   workerConcurrency: number;
@@ -71,12 +84,33 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   return raw;
 }
 
+/** Settings that only work together: all of `names` or none. */
+function requireTogether(env: Env, names: string[]): void {
+  const missing = names.filter((name) => text(env, name) === null);
+  if (missing.length > 0 && missing.length < names.length) {
+    throw new ConfigError(`${missing.join(' and ')} must be set together with ${names.filter((name) => !missing.includes(name)).join(' and ')}.`);
+  }
+}
+
+function graphVersion(env: Env): string {
+  const version = text(env, 'GRAPH_API_VERSION') ?? 'v21.0';
+  if (!/^v\d{1,3}\.\d{1,3}$/.test(version)) {
+    throw new ConfigError(`GRAPH_API_VERSION must look like v21.0; received "${version}".`);
+  }
+  return version;
+}
+
 /** Read the configuration from `env`; throws `ConfigError` naming the variable on bad values. */
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const region = text(env, 'DEFAULT_REGION')?.toUpperCase() ?? null;
   if (region !== null && !isSupportedCountry(region)) {
     throw new ConfigError(`DEFAULT_REGION must be an ISO 3166 country code such as US or DE; received "${region}".`);
+  }
+  requireTogether(env, ['WHATSAPP_API_URL', 'WHATSAPP_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID']);
+  requireTogether(env, ['MESSENGER_API_URL', 'MESSENGER_PAGE_TOKEN']);
+  if ((text(env, 'WHATSAPP_API_URL') || text(env, 'MESSENGER_API_URL')) && !text(env, 'META_APP_SECRET')) {
+    throw new ConfigError('META_APP_SECRET is required with WHATSAPP_API_URL or MESSENGER_API_URL: receipts arrive as webhooks signed with it.');
   }
   return {
     host: text(env, 'HOST') ?? '127.0.0.1',
@@ -91,6 +125,14 @@ export function loadConfig(env: Env = process.env): Config {
     smppSourceAddr: text(env, 'SMPP_SOURCE_ADDR') ?? 'Cascade',
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     smtpFrom: text(env, 'SMTP_FROM') ?? 'cascade@sandbox.test',
+    whatsAppApiUrl: url(env, 'WHATSAPP_API_URL', ['https:', 'http:']),
+    whatsAppToken: text(env, 'WHATSAPP_TOKEN'),
+    whatsAppPhoneNumberId: text(env, 'WHATSAPP_PHONE_NUMBER_ID'),
+    messengerApiUrl: url(env, 'MESSENGER_API_URL', ['https:', 'http:']),
+    messengerPageToken: text(env, 'MESSENGER_PAGE_TOKEN'),
+    graphApiVersion: graphVersion(env),
+    metaAppSecret: text(env, 'META_APP_SECRET'),
+    metaVerifyToken: text(env, 'META_VERIFY_TOKEN'),
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 64, 1, 1024),
   };

@@ -1,15 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApi } from './api/app.js';
 import { resolveApiKey, type ApiKeySource } from './api-key.js';
 import { EmailChannel } from './channels/email/index.js';
+import { MessengerChannel } from './channels/messenger/index.js';
 import { SmsChannel } from './channels/sms/index.js';
 import type { Channel } from './channels/types.js';
+import { WhatsAppChannel } from './channels/whatsapp/index.js';
 import type { Config } from './config.js';
 import { Delivery } from './delivery/index.js';
 import type { DeliveryMetrics } from './delivery/metrics.js';
 import { createLogger } from './logger.js';
 import type { ChannelId, Clock, RoutingContext } from './routing/types.js';
+import { startSandboxGraph, type SandboxGraph } from './sandbox/graph.js';
 import { startSandboxSmsc, type SandboxSmsc } from './sandbox/smsc.js';
 import { startSandboxSmtp, type SandboxSmtp } from './sandbox/smtp.js';
 import { createStore } from './store/index.js';
@@ -32,7 +36,7 @@ export interface RunningServer {
   delivery: Delivery;
   metrics: DeliveryMetrics;
   channels: ReadonlyMap<ChannelId, Channel>;
-  sandbox: { smsc: SandboxSmsc | null; smtp: SandboxSmtp | null };
+  sandbox: { smsc: SandboxSmsc | null; smtp: SandboxSmtp | null; graph: SandboxGraph | null };
   close(): Promise<void>;
 }
 
@@ -52,7 +56,10 @@ async function closeAll(closers: Closer[], logger: Logger): Promise<void> {
   }
 }
 
-async function startChannels(config: Config, logger: Logger, closers: Closer[]) {
+/** Credentials the sandbox Graph API accepts; they reach no real provider. */
+const SANDBOX_GRAPH = { token: 'sandbox-whatsapp-token', pageToken: 'sandbox-page-token', phoneNumberId: '100000000000001' };
+
+async function startChannels(config: Config, logger: Logger, closers: Closer[], metaAppSecret: string | null) {
   let smsc: SandboxSmsc | null = null;
   let smtp: SandboxSmtp | null = null;
   let smppUrl = config.smppUrl;
@@ -68,6 +75,24 @@ async function startChannels(config: Config, logger: Logger, closers: Closer[]) 
     smtpUrl = smtp.url;
   }
 
+  let graph: SandboxGraph | null = null;
+  let whatsApp = config.whatsAppApiUrl === null ? null : { apiUrl: config.whatsAppApiUrl, token: config.whatsAppToken ?? '', phoneNumberId: config.whatsAppPhoneNumberId ?? '' };
+  let messenger = config.messengerApiUrl === null ? null : { apiUrl: config.messengerApiUrl, pageToken: config.messengerPageToken ?? '' };
+  if (config.sandbox && metaAppSecret !== null && (whatsApp === null || messenger === null)) {
+    const started = await startSandboxGraph({
+      host: '127.0.0.1',
+      port: 0,
+      appSecret: metaAppSecret,
+      token: SANDBOX_GRAPH.token,
+      pageToken: SANDBOX_GRAPH.pageToken,
+      logger: logger.child({ part: 'sandbox-graph' }),
+    });
+    graph = started;
+    closers.push({ name: 'sandbox-graph', close: () => started.close() });
+    whatsApp ??= { apiUrl: started.url, token: SANDBOX_GRAPH.token, phoneNumberId: SANDBOX_GRAPH.phoneNumberId };
+    messenger ??= { apiUrl: started.url, pageToken: SANDBOX_GRAPH.pageToken };
+  }
+
   const channels = new Map<ChannelId, Channel>();
   if (smppUrl !== null) {
     channels.set(
@@ -77,6 +102,12 @@ async function startChannels(config: Config, logger: Logger, closers: Closer[]) 
   }
   if (smtpUrl !== null) {
     channels.set('email', new EmailChannel({ url: smtpUrl, from: config.smtpFrom, logger: logger.child({ channel: 'email' }) }));
+  }
+  if (whatsApp !== null) {
+    channels.set('whatsApp', new WhatsAppChannel({ ...whatsApp, apiVersion: config.graphApiVersion, logger: logger.child({ channel: 'whatsApp' }) }));
+  }
+  if (messenger !== null) {
+    channels.set('fbMessenger', new MessengerChannel({ ...messenger, apiVersion: config.graphApiVersion, logger: logger.child({ channel: 'fbMessenger' }) }));
   }
   for (const channel of channels.values()) {
     try {
@@ -88,7 +119,7 @@ async function startChannels(config: Config, logger: Logger, closers: Closer[]) 
     }
     closers.push({ name: `channel-${channel.id}`, close: () => channel.stop() });
   }
-  return { channels, smsc, smtp };
+  return { channels, smsc, smtp, graph };
 }
 
 /** Start every part of Cascade for `config` and return once the API accepts requests. */
@@ -101,7 +132,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await store.migrate();
     const apiKey = await resolveApiKey(config.apiKey, config.dataDir);
 
-    const { channels, smsc, smtp } = await startChannels(config, logger, closers);
+    // The sandbox Graph API signs its webhooks with a secret made for this run unless one is set.
+    const metaAppSecret = config.metaAppSecret ?? (config.sandbox ? randomBytes(24).toString('hex') : null);
+    const { channels, smsc, smtp, graph } = await startChannels(config, logger, closers, metaAppSecret);
     const delivery = new Delivery({
       store,
       channels,
@@ -122,6 +155,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       onAccepted: () => delivery.worker.wake(),
       cancelMessage: (spaceId, messageId) => delivery.cancelMessage(spaceId, messageId),
       logger: logger.child({ part: 'api' }),
+      meta:
+        metaAppSecret === null
+          ? null
+          : {
+              appSecret: metaAppSecret,
+              // Without META_VERIFY_TOKEN no verification handshake can succeed.
+              verifyToken: config.metaVerifyToken ?? randomBytes(24).toString('hex'),
+              onWebhook: (spaceId, items) => delivery.meta.handle(spaceId, items),
+            },
     });
     api.get('/metrics', async (_request, reply) => {
       reply.type(delivery.metrics.registry.contentType);
@@ -133,6 +175,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
+    graph?.setWebhookUrl(`${url}/v1/providers/meta/webhook`);
     logger.info({ url, store: store.dialect, channels: [...channels.keys()], sandbox: config.sandbox }, 'server started');
 
     return {
@@ -143,7 +186,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       delivery,
       metrics: delivery.metrics,
       channels,
-      sandbox: { smsc, smtp },
+      sandbox: { smsc, smtp, graph },
       close: async () => {
         logger.info('server stopping');
         await closeAll(closers, logger);

@@ -7,6 +7,7 @@ import { handleError, handleNotFound, schemaErrorFormatter } from './problem.js'
 import { registerBatchRoute } from './routes/batch.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerMessageRoutes } from './routes/messages.js';
+import { registerMetaWebhookRoute } from './routes/meta-webhook.js';
 import { registerProfileRoutes } from './routes/profiles.js';
 import { typeboxValidatorCompiler } from './validator.js';
 
@@ -58,6 +59,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   registerHealthRoute(app);
+  await registerMetaWebhookRoute(app, deps);
   await app.register(async (v1) => {
     v1.addHook('onRequest', authenticate);
     registerMessageRoutes(v1, deps);

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
+import type { MetaWebhookItem } from '../channels/meta/webhook.js';
 import type { MessageView, Store } from '../store/types.js';
 
 /** Dependencies of the HTTP API on the rest of the process. */
@@ -17,6 +18,15 @@ export interface ApiDeps {
   /** Cancels an unfinished message; null when the message does not exist. */
   cancelMessage(spaceId: string, messageId: string): Promise<MessageView | null>;
   logger: Logger;
+  /** WhatsApp and Messenger webhook settings; null or absent leaves the webhook route out. */
+  meta?: MetaWebhookDeps | null;
+}
+
+export interface MetaWebhookDeps {
+  appSecret: string;
+  verifyToken: string;
+  /** Applies verified webhook items: receipts, watermarks and inbound messages. */
+  onWebhook(spaceId: string, items: MetaWebhookItem[]): Promise<void>;
 }
 
 /** The Fastify instance type the routes are registered on. */

@@ -4,6 +4,7 @@ import { DEFAULT_POLICIES } from '../routing/index.js';
 import type { ChannelId, Clock, RoutingContext } from '../routing/types.js';
 import type { MessageView, Store } from '../store/types.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { MetaWebhookIntake } from './meta-webhook.js';
 import { DeliveryMetrics } from './metrics.js';
 import { ReceiptIntake } from './receipts.js';
 import { MessageRunner } from './runner.js';
@@ -28,6 +29,8 @@ export class Delivery {
   readonly metrics: DeliveryMetrics;
   readonly runner: MessageRunner;
   readonly receipts: ReceiptIntake;
+  /** Applies WhatsApp and Messenger webhook items. */
+  readonly meta: MetaWebhookIntake;
   readonly worker: Worker;
   readonly #store: Store;
   readonly #logger: Logger;
@@ -46,6 +49,7 @@ export class Delivery {
     this.metrics = options.metrics ?? new DeliveryMetrics();
     this.runner = new MessageRunner(options.store, context, new KeyedMutex(), this.metrics, logger, () => this.worker.wake());
     this.receipts = new ReceiptIntake(options.store, this.runner, this.metrics, logger, now);
+    this.meta = new MetaWebhookIntake(options.store, this.receipts, options.channels, logger.child({ part: 'meta-webhook' }), now);
     const sender = new StepSender(options.store, options.channels, this.runner, this.receipts, this.metrics, logger, now);
     this.worker = new Worker(options.store, this.runner, sender, this.metrics, logger, now, {
       concurrency: options.worker?.concurrency ?? 64,

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { CHANNEL_TRAITS } from '../channels/catalog.js';
-import type { Channel } from '../channels/types.js';
+import type { Channel, ChannelContent } from '../channels/types.js';
 import type { ChannelId, SendOutcome, SkipReason } from '../routing/types.js';
 import type { Job, LoadedMessage, Store } from '../store/types.js';
 import { channelContent, messageAddresses } from './content.js';
@@ -60,8 +60,11 @@ export class StepSender {
 
     const channel = this.channels.get(stepState.channel);
     const address = channel ? channel.resolveAddress(messageAddresses(message)) : null;
-    const reason = skipReason(message, channel, address, stepState.channel);
-    if (reason !== null || channel === undefined || address === null) {
+    const content = channel ? channelContent(message, channel.id) : null;
+    const reason =
+      skipReason(message, channel, address, stepState.channel) ??
+      (channel && address !== null && content !== null ? await this.#providerSkipReason(spaceId, channel, address, content) : null);
+    if (reason !== null || channel === undefined || address === null || content === null) {
       const skip = reason ?? 'no-address';
       this.metrics.skips.inc({ channel: stepState.channel, reason: skip });
       log.info({ reason: skip }, 'step skipped');
@@ -70,7 +73,7 @@ export class StepSender {
     }
 
     const idempotencyKey = `${messageId}_${step}_${attempt}`;
-    const claim = await this.store.claimAttempt(spaceId, messageId, step, attempt, idempotencyKey, this.now());
+    const claim = await this.store.claimAttempt(spaceId, messageId, step, attempt, idempotencyKey, this.now(), address);
     if (claim.result === 'exists') {
       await this.#settleExisting(job, claim.status, stepState.channel, log);
       return;
@@ -80,7 +83,7 @@ export class StepSender {
     const timer = this.metrics.sendSeconds.startTimer({ channel: channel.id });
     let outcome: SendOutcome;
     try {
-      outcome = await channel.send({ messageId, step, attempt, idempotencyKey, address, content: channelContent(message, channel.id) });
+      outcome = await channel.send({ messageId, step, attempt, idempotencyKey, address, content });
     } catch (error) {
       // Channels classify their own errors; a throw here is a bug, retried as transient.
       log.error({ err: error }, 'channel send threw instead of returning an outcome');
@@ -101,8 +104,21 @@ export class StepSender {
       await this.receipts.applyPending(spaceId, channel, keys.parts.flat());
     } else {
       log.warn({ outcome: outcome.kind, code: outcome.code, error: outcome.message, seconds }, 'send call failed');
+      if (outcome.kind === 'permanent' && outcome.addressUnreachable) {
+        // Later sends skip this address until the person writes again.
+        await this.store.markUnreachable(spaceId, channel.id, address, outcome.code, this.now());
+        log.info({ code: outcome.code }, 'address marked unreachable');
+      }
       await this.runner.apply(spaceId, messageId, { type: 'send-result', step, attempt, outcome }, { doneJobId: job.id });
     }
+  }
+
+  /** `no-address` for an address a provider reported dead, `ineligible` outside the provider's messaging window. */
+  async #providerSkipReason(spaceId: string, channel: Channel, address: string, content: ChannelContent): Promise<SkipReason | null> {
+    if (await this.store.isUnreachable(spaceId, channel.id, address)) return 'no-address';
+    if (channel.checkEligibility === undefined) return null;
+    const lastInboundAt = await this.store.lastInboundAt(spaceId, channel.id, address);
+    return channel.checkEligibility(content, { lastInboundAt, now: this.now() });
   }
 
   /** The attempt row exists: in flight at a crash when still `sending`, else the job is stale. */

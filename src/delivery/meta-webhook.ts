@@ -1,0 +1,92 @@
+import type { Logger } from 'pino';
+import type { MetaWebhookItem } from '../channels/meta/webhook.js';
+import type { Channel } from '../channels/types.js';
+import type { AttemptStatus, ChannelId } from '../routing/types.js';
+import type { Store } from '../store/types.js';
+import type { ReceiptIntake } from './receipts.js';
+
+/** Attempt states a watermark moves forward: a delivery watermark never touches read attempts. */
+const WATERMARK_STATUSES: Record<'delivered' | 'read', AttemptStatus[]> = {
+  delivered: ['accepted'],
+  read: ['accepted', 'delivered'],
+};
+
+/**
+ * Turns verified WhatsApp and Messenger webhook items into receipts and inbound messages.
+ * WhatsApp statuses name one message; a Messenger watermark covers every message sent to the
+ * person before it, so it becomes one receipt per such attempt.
+ */
+export class MetaWebhookIntake {
+  constructor(
+    private readonly store: Store,
+    private readonly receipts: ReceiptIntake,
+    private readonly channels: ReadonlyMap<ChannelId, Channel>,
+    private readonly logger: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  async handle(spaceId: string, items: MetaWebhookItem[]): Promise<void> {
+    for (const item of items) {
+      const channel = this.channels.get(item.channel);
+      if (channel === undefined) {
+        this.logger.warn({ channel: item.channel, kind: item.kind }, 'webhook item for a channel that is not configured ignored');
+        continue;
+      }
+      switch (item.kind) {
+        case 'status':
+          await this.#status(spaceId, channel, item);
+          break;
+        case 'watermark':
+          await this.#watermark(spaceId, channel, item);
+          break;
+        case 'inbound':
+          await this.#inbound(spaceId, item);
+          break;
+        default: {
+          const unknownItem: never = item;
+          throw new Error(`unknown webhook item ${JSON.stringify(unknownItem)}`);
+        }
+      }
+    }
+  }
+
+  async #status(spaceId: string, channel: Channel, item: Extract<MetaWebhookItem, { kind: 'status' }>): Promise<void> {
+    // `sent` repeats what the send call's answer already said.
+    if (item.state === 'sent') return;
+    await this.receipts.receive(spaceId, channel, {
+      channel: channel.id,
+      providerMessageId: item.providerMessageId,
+      state: item.state,
+      errorCode: item.errorCode,
+      providerTimestamp: item.timestamp,
+    });
+  }
+
+  async #watermark(spaceId: string, channel: Channel, item: Extract<MetaWebhookItem, { kind: 'watermark' }>): Promise<void> {
+    const covered = await this.store.attemptIdsBefore(spaceId, channel.id, item.psid, item.watermark, WATERMARK_STATUSES[item.state]);
+    const ids = new Set([...item.mids, ...covered]);
+    this.logger.debug({ channel: channel.id, state: item.state, messages: ids.size }, 'watermark applied');
+    for (const providerMessageId of ids) {
+      await this.receipts.receive(spaceId, channel, {
+        channel: channel.id,
+        providerMessageId,
+        state: item.state,
+        errorCode: null,
+        providerTimestamp: item.watermark,
+      });
+    }
+  }
+
+  async #inbound(spaceId: string, item: Extract<MetaWebhookItem, { kind: 'inbound' }>): Promise<void> {
+    const stored = await this.store.recordInbound({
+      spaceId,
+      channel: item.channel,
+      providerMessageId: item.providerMessageId,
+      address: item.from,
+      text: item.text,
+      providerTimestamp: item.timestamp,
+      receivedAt: this.now(),
+    });
+    this.logger.info({ channel: item.channel, providerMessageId: item.providerMessageId, duplicate: !stored }, 'inbound message received');
+  }
+}
