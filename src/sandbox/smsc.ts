@@ -47,6 +47,11 @@ export interface SandboxSmscOptions {
    * place of `receiptDelayMs`. Cannot be combined with `receiptBeforeResponse`. Default false.
    */
   holdReceipts?: boolean;
+  /**
+   * Waits this many ms before each `submit_sm_resp`, so submits stay in flight long enough for a
+   * test to stop the ESME in the middle of its send calls. Default 0.
+   */
+  responseDelayMs?: number;
 }
 
 /** One `submit_sm` the sandbox received, accepted or not. */
@@ -437,13 +442,25 @@ class SandboxSmscServer implements SandboxSmsc {
       return;
     }
 
-    state.session.send(response);
+    this.#sendResponse(state, response);
     this.#logSubmit(state, record, concat);
     this.#addRecord(record);
 
     if (messageId !== null && outcome !== null) {
       this.#scheduleReceipt(state, record, messageId, outcome);
     }
+  }
+
+  #sendResponse(state: SessionState, response: Parameters<SessionState['session']['send']>[0]): void {
+    const delay = this.#options.responseDelayMs ?? 0;
+    if (delay <= 0) {
+      state.session.send(response);
+      return;
+    }
+    setTimeout(() => {
+      // The ESME may have gone meanwhile; its submit then stays unanswered, as with a real SMSC.
+      if (this.#sessions.has(state)) state.session.send(response);
+    }, delay).unref();
   }
 
   #logSubmit(state: SessionState, record: SubmitRecord, concat: ConcatInfo | null): void {
