@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   }
   if (server.sandbox.smsc) lines.push(`  sandbox SMSC (SMPP): 127.0.0.1:${server.sandbox.smsc.port}`);
   if (server.sandbox.smtp) lines.push(`  sandbox SMTP relay:  127.0.0.1:${server.sandbox.smtp.port}`);
+  if (server.sandbox.graph) lines.push(`  sandbox Graph API (WhatsApp, Messenger): ${server.sandbox.graph.url}`);
   lines.push(`  channels: ${[...server.channels.keys()].join(', ') || 'none'}`, '');
   process.stdout.write(`${lines.join('\n')}\n`);
 

@@ -1,6 +1,8 @@
 import { validateEmailContent } from '../channels/email/render.js';
 import { CHANNEL_TRAITS } from '../channels/catalog.js';
-import type { Addresses } from '../channels/types.js';
+import { renderMessenger } from '../channels/messenger/render.js';
+import type { Addresses, ChannelContent } from '../channels/types.js';
+import { validateWhatsAppContent } from '../channels/whatsapp/render.js';
 import type { ChannelId, StepPlan } from '../routing/types.js';
 import type { NewMessage } from '../store/types.js';
 import { normalizeAddresses } from './addresses.js';
@@ -186,6 +188,36 @@ function checkContent(request: SendRequest, steps: StepPlan[], errors: FieldErro
     });
     for (const error of emailErrors) errors.push({ pointer: error.pointer, detail: error.message });
   }
+
+  // WhatsApp and Messenger are checked only when they can send (in rules, or with a custom body),
+  // because the schema and the checks above already cover their options. Pointers reported above
+  // are not repeated.
+  const reported = new Set(errors.map((error) => error.pointer));
+  const channelErrors: Array<{ pointer: string; message: string }> = [];
+  if (steps.some((step) => step.channel === 'whatsApp') || customBody.whatsApp !== undefined) {
+    channelErrors.push(...validateWhatsAppContent(contentFor(request, 'whatsApp')));
+  }
+  if (steps.some((step) => step.channel === 'fbMessenger') || customBody.fbMessenger !== undefined) {
+    const rendered = renderMessenger(contentFor(request, 'fbMessenger'));
+    if (!rendered.ok) channelErrors.push(...rendered.errors);
+  }
+  for (const error of channelErrors) {
+    if (!reported.has(error.pointer)) errors.push({ pointer: error.pointer, detail: error.message });
+  }
+}
+
+/**
+ * Builds the content a channel validator checks, before merge fields are applied, so lengths
+ * are those of the unmerged text. Merged values can still make content invalid, which the channel
+ * then reports when it sends.
+ */
+function contentFor(request: SendRequest, channel: 'whatsApp' | 'fbMessenger'): ChannelContent {
+  return {
+    body: request.body,
+    title: request.title ?? null,
+    custom: request.customBody?.[channel] ?? null,
+    options: request.channelOptions?.[channel] ?? null,
+  };
 }
 
 function checkTimes(request: SendRequest, now: number, errors: FieldError[]): { expiresAt: number | null; sendAt: number | null } {

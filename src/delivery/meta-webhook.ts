@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { classifyGraphError } from '../channels/meta/errors.js';
 import type { MetaWebhookItem } from '../channels/meta/webhook.js';
 import type { Channel } from '../channels/types.js';
 import type { AttemptStatus, ChannelId } from '../routing/types.js';
@@ -53,6 +54,14 @@ export class MetaWebhookIntake {
   async #status(spaceId: string, channel: Channel, item: Extract<MetaWebhookItem, { kind: 'status' }>): Promise<void> {
     // `sent` repeats what the send call's answer already said.
     if (item.state === 'sent') return;
+    if (item.state === 'failed' && item.errorCode !== null) {
+      // A status can carry the same error as a rejected send call, such as a number not on WhatsApp.
+      const error = classifyGraphError(400, { error: { code: Number(item.errorCode) } }, 'whatsApp');
+      if (error.addressUnreachable) {
+        await this.store.markUnreachable(spaceId, channel.id, item.recipient, error.code, this.now());
+        this.logger.info({ channel: channel.id, code: error.code }, 'address marked unreachable');
+      }
+    }
     await this.receipts.receive(spaceId, channel, {
       channel: channel.id,
       providerMessageId: item.providerMessageId,

@@ -48,6 +48,19 @@ describe('POST /v1/messages/batch', () => {
     expect((await api.store.getProfile('default', 'cust-2'))?.addresses.email).toBe('b@example.com');
   });
 
+  it('rejects an item with a bad native body', async () => {
+    const response = await call(api, 'POST', '/v1/messages/batch', {
+      body: { messages: [GOOD, { ...GOOD, rules: ['whatsApp', 'sms'], customBody: { whatsApp: { type: 'image', image: {} } } }] },
+    });
+    expect(response.statusCode).toBe(202);
+    const body = response.json<BatchResponse>();
+    expect(body.accepted.map((item) => item.index)).toEqual([0]);
+    expect(body.rejected).toEqual([
+      { index: 1, errors: [{ pointer: '/messages/1/customBody/whatsApp/image', detail: expect.stringContaining('exactly one of "id"') }] },
+    ]);
+    expect(await countMessages(api.store)).toBe(1);
+  });
+
   it('answers 400 and stores nothing when every item is bad', async () => {
     const response = await call(api, 'POST', '/v1/messages/batch', {
       body: { messages: [{ ...GOOD, body: '' }, { ...GOOD, to: { phoneNumber: '12' } }] },

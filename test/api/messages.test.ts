@@ -131,6 +131,36 @@ describe('POST /v1/messages', () => {
     expect(api.wakeUps.count).toBe(0);
   });
 
+  it('answers 400 for bad native bodies and writes nothing', async () => {
+    const response = await call(api, 'POST', '/v1/messages', {
+      body: {
+        ...SEND,
+        to: { ...SEND.to, fbMessengerId: 'psid-1' },
+        rules: ['whatsApp', 'fbMessenger', 'sms'],
+        customBody: {
+          whatsApp: { type: 'template', template: { name: 'parcel_shipped' } },
+          fbMessenger: { text: 'Hi', attachment: { type: 'image', payload: { url: 'https://example.com/a.png' } } },
+        },
+      },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const problem = response.json<Problem>();
+    expect(problem.type).toBe('urn:cascade:problem:invalid-request');
+    expect(problem.errors?.map((error) => error.pointer)).toEqual(['/customBody/whatsApp/template/language', '/customBody/fbMessenger']);
+    expect(await countMessages(api.store)).toBe(0);
+    expect(await api.store.getProfile('default', 'cust-1042')).toBeNull();
+    expect(api.wakeUps.count).toBe(0);
+  });
+
+  it('answers 201 for a WhatsApp template', async () => {
+    const template = { type: 'template', template: { name: 'parcel_shipped', language: { code: 'en_US' }, components: [{ type: 'body', parameters: [{ type: 'text', text: '88121' }] }] } };
+    const response = await call(api, 'POST', '/v1/messages', { body: { ...SEND, rules: ['whatsApp', 'sms'], customBody: { whatsApp: template } } });
+    expect(response.statusCode).toBe(201);
+    expect(response.json<{ customBody: unknown }>().customBody).toEqual({ whatsApp: template });
+    expect(await countMessages(api.store)).toBe(1);
+  });
+
   it('answers 400 naming unknown fields and writes nothing', async () => {
     const response = await call(api, 'POST', '/v1/messages', { body: { ...SEND, priority: 'high', channel: 'sms' } });
     expect(response.statusCode).toBe(400);

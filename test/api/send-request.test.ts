@@ -219,3 +219,67 @@ describe('parseSendRequest semantic errors', () => {
     expect(message.content.title).toBe('Line one\nLine two');
   });
 });
+
+describe('parseSendRequest native bodies', () => {
+  const WHATSAPP = { ...VALID, rules: ['whatsApp', 'sms'] };
+  const MESSENGER = { ...VALID, to: { phoneNumber: '+12025550123', fbMessengerId: 'psid-1' }, rules: ['fbMessenger', 'sms'] };
+  const TEMPLATE = { type: 'template', template: { name: 'parcel_shipped', language: { code: 'en_US' } } };
+
+  it.each<[string, unknown, string, string]>([
+    ['a template without language', { ...WHATSAPP, customBody: { whatsApp: { type: 'template', template: { name: 'parcel_shipped' } } } }, '/customBody/whatsApp/template/language', 'is missing'],
+    ['a template without name', { ...WHATSAPP, customBody: { whatsApp: { type: 'template', template: { language: { code: 'en_US' } } } } }, '/customBody/whatsApp/template/name', 'is missing'],
+    ['an unknown WhatsApp type', { ...WHATSAPP, customBody: { whatsApp: { type: 'fax', fax: {} } } }, '/customBody/whatsApp/type', 'must be one of text, template'],
+    ['a WhatsApp type without its object', { ...WHATSAPP, customBody: { whatsApp: { type: 'text' } } }, '/customBody/whatsApp/text', 'needs a "text" object'],
+    ['WhatsApp text over 4096 characters', { ...WHATSAPP, customBody: { whatsApp: { text: { body: 'x'.repeat(4097) } } } }, '/customBody/whatsApp/text/body', 'maximum is 4096'],
+    ['a WhatsApp image without id or link', { ...WHATSAPP, customBody: { whatsApp: { type: 'image', image: { caption: 'Parcel' } } } }, '/customBody/whatsApp/image', 'exactly one of "id"'],
+    ['a WhatsApp image with a file link', { ...WHATSAPP, customBody: { whatsApp: { type: 'image', image: { link: 'file:///etc/passwd' } } } }, '/customBody/whatsApp/image/link', 'http or https URL'],
+    ['a body too long for WhatsApp', { ...WHATSAPP, body: 'x'.repeat(4097) }, '/body', 'at most 4096'],
+    ['Messenger text and attachment', { ...MESSENGER, customBody: { fbMessenger: { text: 'Hi', attachment: { type: 'image', payload: { url: 'https://example.com/a.png' } } } } }, '/customBody/fbMessenger', 'sets both text and attachment'],
+    ['Messenger without text or attachment', { ...MESSENGER, customBody: { fbMessenger: { metadata: 'order-88121' } } }, '/customBody/fbMessenger', 'sets neither text nor attachment'],
+    ['an unknown Messenger field', { ...MESSENGER, customBody: { fbMessenger: { text: 'Hi', priority: 'high' } } }, '/customBody/fbMessenger/priority', 'is not a supported field'],
+    ['an unknown attachment type', { ...MESSENGER, customBody: { fbMessenger: { attachment: { type: 'gif', payload: { url: 'https://example.com/a.gif' } } } } }, '/customBody/fbMessenger/attachment/type', 'must be one of image, audio, video, file, template'],
+    ['a quick reply title over 20 characters', { ...MESSENGER, customBody: { fbMessenger: { text: 'Hi', quick_replies: [{ content_type: 'text', title: 'x'.repeat(21), payload: 'ok' }] } } }, '/customBody/fbMessenger/quick_replies/0/title', 'maximum is 20'],
+    ['a Messenger tag with UPDATE', { ...MESSENGER, customBody: { fbMessenger: { text: 'Hi', messaging_type: 'UPDATE', tag: 'ACCOUNT_UPDATE' } } }, '/customBody/fbMessenger/messaging_type', 'only with the messaging type MESSAGE_TAG'],
+    ['a retired Messenger tag', { ...MESSENGER, customBody: { fbMessenger: { text: 'Hi', tag: 'ISSUE_RESOLUTION' } } }, '/customBody/fbMessenger/tag', 'must be one of ACCOUNT_UPDATE'],
+    ['a body too long for Messenger', { ...MESSENGER, body: 'x'.repeat(2001) }, '/body', 'at most 2000'],
+  ])('names the pointer for %s', (_name, body, pointer, detailPart) => {
+    const errors = reject(body);
+    expect(detailAt(errors, pointer)).toContain(detailPart);
+  });
+
+  it('accepts valid native bodies', () => {
+    const message = accept({
+      ...MESSENGER,
+      rules: ['whatsApp', 'fbMessenger', 'sms'],
+      customBody: {
+        whatsApp: TEMPLATE,
+        fbMessenger: { attachment: { type: 'image', payload: { url: 'https://example.com/a.png' } }, tag: 'POST_PURCHASE_UPDATE' },
+      },
+    });
+    expect(message.content.customBody['whatsApp']).toEqual(TEMPLATE);
+    expect(message.content.customBody['fbMessenger']).toMatchObject({ tag: 'POST_PURCHASE_UPDATE' });
+  });
+
+  it('checks a custom body for a channel not in rules', () => {
+    const errors = reject({ ...VALID, customBody: { whatsApp: { type: 'template', template: { name: 'parcel_shipped' } } } });
+    expect(errors.map((error) => error.pointer)).toEqual(['/customBody/whatsApp/template/language']);
+  });
+
+  it('leaves body limits to channels in rules', () => {
+    const message = accept({ ...VALID, body: 'x'.repeat(5000) });
+    expect(message.content.body).toHaveLength(5000);
+  });
+
+  it('reports a Messenger option error once', () => {
+    const errors = reject({ ...MESSENGER, channelOptions: { fbMessenger: { messagingType: 'MESSAGE_TAG' } } });
+    expect(errors.map((error) => error.pointer)).toEqual(['/channelOptions/fbMessenger/messageTag']);
+  });
+
+  it('reports the limits of both channels', () => {
+    const errors = reject({ ...MESSENGER, body: 'x'.repeat(5000), rules: ['whatsApp', 'fbMessenger', 'sms'] });
+    const details = errors.filter((error) => error.pointer === '/body').map((error) => error.detail);
+    expect(details).toHaveLength(2);
+    expect(details[0]).toContain('at most 4096');
+    expect(details[1]).toContain('at most 2000');
+  });
+});
