@@ -28,7 +28,7 @@ export interface FeedMessage {
 /** `GET /v1/app/inbox` response: messages with `seq > after`, oldest first. */
 export interface InboxPage {
   messages: FeedMessage[];
-  /** The `seq` of the last message returned, else the `after` the server used; pass it as the next `after`. */
+  /** The `seq` of the last message returned, else the `after` the server used. Pass it as the next `after`. */
   lastSeq: number;
 }
 
@@ -62,8 +62,8 @@ export interface SocketQuery {
  * after repeated invalid frames, 1009 for a frame over the size limit).
  */
 export const APP_SOCKET_CLOSE_CODES = {
-  /** The app token expired while the socket was open; reconnect with a new token. */
+  /** The app token expired while the socket was open. Reconnect with a new token. */
   tokenExpired: 4401,
-  /** No `pong` answered a `ping` in time. */
+  /** No `pong` arrived in time after a `ping`. */
   pongTimeout: 4408,
 } as const;
