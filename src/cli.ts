@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   } else {
     lines.push(`  API key: ${server.apiKey.key}  (stored in ${server.apiKey.file})`);
   }
+  lines.push(`  admin API: ${config.adminKey === null ? 'off (set ADMIN_KEY to manage spaces and keys)' : 'on (/v1/admin, key from ADMIN_KEY)'}`);
   if (server.sandbox.smsc) lines.push(`  sandbox SMSC (SMPP): 127.0.0.1:${server.sandbox.smsc.port}`);
   if (server.sandbox.smtp) lines.push(`  sandbox SMTP relay:  127.0.0.1:${server.sandbox.smtp.port}`);
   if (server.sandbox.graph) lines.push(`  sandbox Graph API (WhatsApp, Messenger): ${server.sandbox.graph.url}`);

@@ -9,6 +9,7 @@ export interface Config {
   databaseUrl: string | null;
   /** The key of the default space; null lets start-up generate one and store it in `dataDir`. */
   apiKey: string | null;
+  /** Key of the admin API (`/v1/admin`). Null turns the admin API off. */
   adminKey: string | null;
   /** ISO 3166 country code for phone numbers given in national format. */
   defaultRegion: string | null;
@@ -34,6 +35,19 @@ export interface Config {
   logLevel: string;
   /** Worker tuning: jobs claimed at once and processed concurrently. */
   workerConcurrency: number;
+  /** Signs app tokens; null lets start-up generate one and store it in `dataDir`. */
+  appTokenSecret: string | null;
+  /** Lifetime of app tokens from `POST /v1/app/tokens`, in seconds. */
+  appTokenTtlSeconds: number;
+  /** Seconds between `ping` frames on each app socket. */
+  appSocketPingSeconds: number;
+  /** Seconds an app socket has to respond to a `ping` before it is closed. */
+  appSocketPongTimeoutSeconds: number;
+  /** VAPID key pair for Web Push (base64url); null lets start-up generate a pair and store it in `dataDir`. */
+  vapidPublicKey: string | null;
+  vapidPrivateKey: string | null;
+  /** Contact sent to push services with every push: a `mailto:` or `https:` URL. */
+  vapidSubject: string | null;
 }
 
 export class ConfigError extends Error {
@@ -44,6 +58,12 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** Minimum `APP_TOKEN_SECRET` length: 32 base64 characters carry 192 bits. */
+const MIN_APP_TOKEN_SECRET_LENGTH = 32;
+
+/** Minimum `ADMIN_KEY` length, so that the key that creates spaces and keys cannot be guessed. */
+const MIN_ADMIN_KEY_LENGTH = 32;
 
 function text(env: Env, name: string): string | null {
   const value = env[name]?.trim();
@@ -109,6 +129,21 @@ export function loadConfig(env: Env = process.env): Config {
   }
   requireTogether(env, ['WHATSAPP_API_URL', 'WHATSAPP_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID']);
   requireTogether(env, ['MESSENGER_API_URL', 'MESSENGER_PAGE_TOKEN']);
+  requireTogether(env, ['VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY']);
+  const appTokenSecret = text(env, 'APP_TOKEN_SECRET');
+  if (appTokenSecret !== null && appTokenSecret.length < MIN_APP_TOKEN_SECRET_LENGTH) {
+    // The value is a secret, so the message gives its length only.
+    throw new ConfigError(
+      `APP_TOKEN_SECRET must be at least ${MIN_APP_TOKEN_SECRET_LENGTH} characters long; it has ${appTokenSecret.length}. Generate one with: openssl rand -base64 32`,
+    );
+  }
+  const adminKey = text(env, 'ADMIN_KEY');
+  if (adminKey !== null && adminKey.length < MIN_ADMIN_KEY_LENGTH) {
+    // The value is a secret, so the message gives its length only.
+    throw new ConfigError(
+      `ADMIN_KEY must be at least ${MIN_ADMIN_KEY_LENGTH} characters long; it has ${adminKey.length}. Generate one with: openssl rand -base64 32`,
+    );
+  }
   if ((text(env, 'WHATSAPP_API_URL') || text(env, 'MESSENGER_API_URL')) && !text(env, 'META_APP_SECRET')) {
     throw new ConfigError('META_APP_SECRET is required with WHATSAPP_API_URL or MESSENGER_API_URL: receipts arrive as webhooks signed with it.');
   }
@@ -118,7 +153,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: text(env, 'DATA_DIR') ?? './data',
     databaseUrl,
     apiKey: text(env, 'API_KEY'),
-    adminKey: text(env, 'ADMIN_KEY'),
+    adminKey,
     defaultRegion: region,
     sandbox: flag(env, 'SANDBOX', databaseUrl === null),
     smppUrl: url(env, 'SMPP_URL', ['smpp:']),
@@ -135,5 +170,12 @@ export function loadConfig(env: Env = process.env): Config {
     metaVerifyToken: text(env, 'META_VERIFY_TOKEN'),
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 64, 1, 1024),
+    appTokenSecret,
+    appTokenTtlSeconds: integer(env, 'APP_TOKEN_TTL_SECONDS', 3600, 60, 86_400),
+    appSocketPingSeconds: integer(env, 'APP_SOCKET_PING_SECONDS', 25, 1, 300),
+    appSocketPongTimeoutSeconds: integer(env, 'APP_SOCKET_PONG_TIMEOUT_SECONDS', 10, 1, 300),
+    vapidPublicKey: text(env, 'VAPID_PUBLIC_KEY'),
+    vapidPrivateKey: text(env, 'VAPID_PRIVATE_KEY'),
+    vapidSubject: text(env, 'VAPID_SUBJECT'),
   };
 }

@@ -3,6 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApi } from './api/app.js';
 import { resolveApiKey, type ApiKeySource } from './api-key.js';
+import { resolveAppTokenSecret } from './app-token-secret.js';
+import { AppChannel } from './channels/app/channel.js';
+import { AppHub } from './channels/app/hub.js';
+import { registerAppRoutes } from './channels/app/routes.js';
+import { WebPushNotifier } from './channels/app/web-push.js';
 import { EmailChannel } from './channels/email/index.js';
 import { MessengerChannel } from './channels/messenger/index.js';
 import { SmsChannel } from './channels/sms/index.js';
@@ -10,14 +15,18 @@ import type { Channel } from './channels/types.js';
 import { WhatsAppChannel } from './channels/whatsapp/index.js';
 import type { Config } from './config.js';
 import { Delivery } from './delivery/index.js';
+import { issueTokenThroughApi, registerDemoRoutes } from './demo/index.js';
 import type { DeliveryMetrics } from './delivery/metrics.js';
 import { createLogger } from './logger.js';
 import type { ChannelId, Clock, RoutingContext } from './routing/types.js';
 import { startSandboxGraph, type SandboxGraph } from './sandbox/graph.js';
+import { startSandboxPushService, type SandboxPushService } from './sandbox/push-service.js';
 import { startSandboxSmsc, type SandboxSmsc } from './sandbox/smsc.js';
 import { startSandboxSmtp, type SandboxSmtp } from './sandbox/smtp.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
+import { resolveVapidKeys } from './vapid-keys.js';
+import { WebhookService, type WebhookServiceOptions } from './webhooks/index.js';
 
 export const DEFAULT_SPACE_ID = 'default';
 
@@ -25,6 +34,8 @@ export interface ServerOptions {
   logger?: Logger;
   clock?: Clock;
   policies?: RoutingContext['policies'];
+  /** Tuning of outbound status webhooks, such as a short retry schedule in tests. */
+  webhooks?: Partial<WebhookServiceOptions>;
 }
 
 export interface RunningServer {
@@ -36,7 +47,11 @@ export interface RunningServer {
   delivery: Delivery;
   metrics: DeliveryMetrics;
   channels: ReadonlyMap<ChannelId, Channel>;
-  sandbox: { smsc: SandboxSmsc | null; smtp: SandboxSmtp | null; graph: SandboxGraph | null };
+  /** The app channel's open sockets. */
+  appHub: AppHub;
+  /** The VAPID public key apps pass to `pushManager.subscribe` as `applicationServerKey`. */
+  vapidPublicKey: string;
+  sandbox: { smsc: SandboxSmsc | null; smtp: SandboxSmtp | null; graph: SandboxGraph | null; push: SandboxPushService | null };
   close(): Promise<void>;
 }
 
@@ -122,6 +137,42 @@ async function startChannels(config: Config, logger: Logger, closers: Closer[], 
   return { channels, smsc, smtp, graph };
 }
 
+/**
+ * Starts the app channel's parts: the socket hub, Web Push with the configured or stored VAPID
+ * keys, and with `SANDBOX` a local push service whose plain-http endpoints devices may register.
+ * The channel needs no external provider, so it is always on.
+ */
+async function startAppMessaging(config: Config, store: Store, logger: Logger, closers: Closer[], now: () => number) {
+  let push: SandboxPushService | null = null;
+  if (config.sandbox) {
+    push = await startSandboxPushService({ host: '127.0.0.1', port: 0, logger: logger.child({ part: 'sandbox-push' }) });
+    closers.push({ name: 'sandbox-push', close: () => push!.close() });
+  }
+  const pushEndpointPolicy = { trustedOrigins: push === null ? [] : [push.url] };
+  const vapid = await resolveVapidKeys({ publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey, subject: config.vapidSubject }, config.dataDir);
+  const notifier = new WebPushNotifier({ feed: store.appFeed, vapid, ...pushEndpointPolicy, logger: logger.child({ part: 'web-push' }) });
+  closers.push({ name: 'web-push', close: () => notifier.close() });
+
+  const hub = new AppHub({
+    feed: store.appFeed,
+    logger: logger.child({ part: 'app-hub' }),
+    now,
+    pingIntervalMs: config.appSocketPingSeconds * 1000,
+    pongTimeoutMs: config.appSocketPongTimeoutSeconds * 1000,
+  });
+  const channel = new AppChannel({
+    spaceId: DEFAULT_SPACE_ID,
+    feed: store.appFeed,
+    hub,
+    pushNotifier: notifier,
+    logger: logger.child({ channel: 'appMessaging' }),
+    now,
+  });
+  await channel.start();
+  closers.push({ name: 'channel-appMessaging', close: () => channel.stop() });
+  return { hub, channel, push, pushEndpointPolicy, vapidPublicKey: vapid.publicKey };
+}
+
 /** Start every part of Cascade for `config` and return once the API accepts requests. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -135,6 +186,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     // The sandbox Graph API signs its webhooks with a secret made for this run unless one is set.
     const metaAppSecret = config.metaAppSecret ?? (config.sandbox ? randomBytes(24).toString('hex') : null);
     const { channels, smsc, smtp, graph } = await startChannels(config, logger, closers, metaAppSecret);
+    const now = () => options.clock?.now() ?? Date.now();
+    const appTokenSecret = await resolveAppTokenSecret(config.appTokenSecret, config.dataDir);
+    const app = await startAppMessaging(config, store, logger, closers, now);
+    channels.set('appMessaging', app.channel);
     const delivery = new Delivery({
       store,
       channels,
@@ -147,10 +202,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await delivery.start();
     closers.push({ name: 'delivery', close: () => delivery.stop() });
 
+    // Status webhooks run on their own loops and read what delivery commits, so a slow receiver never holds up sending.
+    const webhooks = new WebhookService({ store, logger: logger.child({ part: 'webhooks' }) }, options.webhooks);
+    await webhooks.start();
+    closers.push({ name: 'webhooks', close: () => webhooks.stop() });
+
     const api: FastifyInstance = await buildApi({
       store,
       apiKey: apiKey.key,
-      now: () => options.clock?.now() ?? Date.now(),
+      adminKey: config.adminKey,
+      now,
       defaultRegion: config.defaultRegion,
       onAccepted: () => delivery.worker.wake(),
       cancelMessage: (spaceId, messageId) => delivery.cancelMessage(spaceId, messageId),
@@ -164,13 +225,29 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
               verifyToken: config.metaVerifyToken ?? randomBytes(24).toString('hex'),
               onWebhook: (spaceId, items) => delivery.meta.handle(spaceId, items),
             },
+      appTokens: { secret: appTokenSecret.secret, ttlSeconds: config.appTokenTtlSeconds },
     });
+    await registerAppRoutes(api, {
+      feed: store.appFeed,
+      tokenSecret: appTokenSecret.secret,
+      hub: app.hub,
+      pushEndpointPolicy: app.pushEndpointPolicy,
+      pushPublicKey: app.vapidPublicKey,
+      now,
+      logger: logger.child({ part: 'app-routes' }),
+    });
+    if (config.sandbox) {
+      // The demo page gets app tokens without the API key, so it exists only with the sandbox.
+      await registerDemoRoutes(api, { issueToken: issueTokenThroughApi(api, apiKey.key), logger: logger.child({ part: 'demo' }) });
+    }
     api.get('/metrics', async (_request, reply) => {
       reply.type(delivery.metrics.registry.contentType);
       return delivery.metrics.registry.metrics();
     });
     await api.listen({ host: config.host, port: config.port });
     closers.push({ name: 'api', close: () => api.close() });
+    // Closed before the API, so that open app sockets do not hold its close up.
+    closers.push({ name: 'app-hub', close: () => app.hub.close() });
     const address = api.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -186,7 +263,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       delivery,
       metrics: delivery.metrics,
       channels,
-      sandbox: { smsc, smtp, graph },
+      appHub: app.hub,
+      vapidPublicKey: app.vapidPublicKey,
+      sandbox: { smsc, smtp, graph, push: app.push },
       close: async () => {
         logger.info('server stopping');
         await closeAll(closers, logger);

@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { createBearerAuth } from './auth.js';
+import { createAdminAuth, createKeyAuth } from './auth.js';
+import { rewriteCompatibilityUrl } from './compat.js';
 import type { ApiDeps } from './deps.js';
+import { ApiKeys } from './keys.js';
 import { handleError, handleNotFound, schemaErrorFormatter } from './problem.js';
+import { registerAdminRoutes, registerKeyRoutes } from './routes/admin.js';
+import { registerAppTokenRoute } from './routes/app-tokens.js';
 import { registerBatchRoute } from './routes/batch.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerMetaWebhookRoute } from './routes/meta-webhook.js';
 import { registerProfileRoutes } from './routes/profiles.js';
+import { registerRuleSetRoutes } from './routes/rulesets.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 import { typeboxValidatorCompiler } from './validator.js';
 
 export type { ApiDeps } from './deps.js';
@@ -17,15 +23,20 @@ export type { ApiDeps } from './deps.js';
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /**
- * Builds the HTTP API: `/healthz` without authentication, and every `/v1` route behind the
- * bearer API key. Every error response is `application/problem+json`. Each response carries
- * its request id in `X-Request-Id`, the same id as `reqId` in the log.
+ * Builds the HTTP API: `/healthz` without authentication, `/v1/admin` behind `ADMIN_KEY`, and
+ * every other `/v1` route behind an API key, which selects the space the request acts in. The
+ * configured key of the default space is stored first. `POST /cpaas/messages` and
+ * `/cpaas/messages/batch` are rewritten to their `/v1` routes before routing (see `compat.ts`).
+ * Every error response is `application/problem+json`. Each response carries its request id in
+ * `X-Request-Id`, the same id as `reqId` in the log.
  *
  * The instance is returned before `ready()`, so that the caller can add routes (such as
  * `/metrics`) before it listens.
  */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
-  const authenticate = createBearerAuth(deps.apiKey);
+  const keys = new ApiKeys({ store: deps.store, now: deps.now, logger: deps.logger.child({ part: 'api-keys' }) });
+  await keys.ensureConfiguredKey(deps.apiKey);
+  const authenticate = createKeyAuth(keys);
 
   // Fastify's request serializer logs method, URL and peer address but no headers, so the
   // Authorization header never reaches the log.
@@ -35,6 +46,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     bodyLimit: DEFAULT_BODY_LIMIT,
     schemaErrorFormatter,
+    rewriteUrl: rewriteCompatibilityUrl,
   });
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -42,6 +54,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
   app.decorateRequest('spaceId', '');
+  app.decorateRequest('apiKey', null);
 
   // JSON is the only accepted body type, so any other Content-Type gets a 415 response.
   app.removeAllContentTypeParsers();
@@ -65,6 +78,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     registerMessageRoutes(v1, deps);
     registerBatchRoute(v1, deps);
     registerProfileRoutes(v1, deps);
+    registerRuleSetRoutes(v1, deps);
+    registerWebhookRoutes(v1, deps);
+    registerAppTokenRoute(v1, deps);
+    registerKeyRoutes(v1, keys);
+  });
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', createAdminAuth(deps.adminKey ?? null));
+    registerAdminRoutes(admin, deps, keys);
   });
 
   return root;

@@ -7,8 +7,13 @@ import type { MessageView, Store } from '../store/types.js';
 /** Dependencies of the HTTP API on the rest of the process. */
 export interface ApiDeps {
   store: Store;
-  /** The key of the default space, sent by clients as `Authorization: Bearer <key>`. */
+  /**
+   * The configured key of the default space (`API_KEY` or the generated key file). `buildApi`
+   * stores its hash as a key with every scope unless it is stored already.
+   */
   apiKey: string;
+  /** Key of the `/v1/admin` routes. Null or absent turns them off, so they respond with 403. */
+  adminKey?: string | null;
   /** Epoch milliseconds. */
   now(): number;
   /** ISO 3166 country for phone numbers in national format; null rejects them. */
@@ -20,6 +25,15 @@ export interface ApiDeps {
   logger: Logger;
   /** WhatsApp and Messenger webhook settings; null or absent leaves the webhook route out. */
   meta?: MetaWebhookDeps | null;
+  /** App token settings; null or absent leaves `POST /v1/app/tokens` out. */
+  appTokens?: AppTokenDeps | null;
+}
+
+export interface AppTokenDeps {
+  /** Signs app tokens. The app routes verify them with the same secret. */
+  secret: string;
+  /** Lifetime of a new token in seconds. */
+  ttlSeconds: number;
 }
 
 export interface MetaWebhookDeps {

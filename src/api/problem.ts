@@ -24,10 +24,15 @@ const PROBLEM_KINDS = {
   'invalid-request': { status: 400, title: 'Invalid request' },
   'malformed-body': { status: 400, title: 'Malformed request body' },
   unauthorized: { status: 401, title: 'Unauthorized' },
+  'insufficient-scope': { status: 403, title: 'Insufficient scope' },
+  'admin-api-disabled': { status: 403, title: 'Admin API disabled' },
   'not-found': { status: 404, title: 'Not found' },
   'message-final': { status: 409, title: 'Message already final' },
+  'idempotency-key-in-use': { status: 409, title: 'Idempotency key in use' },
+  'limit-reached': { status: 409, title: 'Limit reached' },
   'body-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'idempotency-key-reused': { status: 422, title: 'Idempotency key reused' },
   internal: { status: 500, title: 'Internal server error' },
 } as const;
 

@@ -4,7 +4,7 @@ import { renderMessenger } from '../channels/messenger/render.js';
 import type { Addresses, ChannelContent } from '../channels/types.js';
 import { validateWhatsAppContent } from '../channels/whatsapp/render.js';
 import type { ChannelId, StepPlan } from '../routing/types.js';
-import type { NewMessage } from '../store/types.js';
+import type { NewMessage, RuleSet } from '../store/types.js';
 import { normalizeAddresses } from './addresses.js';
 import { formatDuration, MAX_FALLBACK_AFTER_MS, parseDuration } from './duration.js';
 import { escapePointerSegment, type FieldError } from './schema-errors.js';
@@ -18,6 +18,15 @@ export interface SendRequestContext {
   /** ISO 3166 country for phone numbers in national format; null rejects them. */
   defaultRegion: string | null;
   newId(): string;
+  /** The stored rule sets the request may use; absent when the space has none. */
+  ruleSets?: RuleSetCatalog;
+}
+
+/** Stored rule sets of a space, loaded before its send requests are checked. */
+export interface RuleSetCatalog {
+  byName: ReadonlyMap<string, RuleSet>;
+  /** Used by requests that give neither `rules` nor `ruleSet`. */
+  defaultRuleSet: RuleSet | null;
 }
 
 export type SendRequestResult = { ok: true; message: NewMessage } | { ok: false; errors: FieldError[] };
@@ -42,11 +51,17 @@ export function parseSendRequest(body: unknown, ctx: SendRequestContext): SendRe
  * A channel may appear only once in `rules`: a second step on the same channel would send
  * the same content to the same address again, which retries already cover. A custom body or
  * options for a channel that is not in `rules` are kept without complaint.
+ *
+ * The route comes from `rules`, from the stored rule set named by `ruleSet`, or else from the
+ * space's default rule set. The message keeps the steps resolved now, so a later change of the
+ * rule set does not change it. When the default rule set was used, the stored request names it
+ * in `ruleSet`.
  */
 export function checkSendRequest(request: SendRequest, ctx: SendRequestContext): SendRequestResult {
   const errors: FieldError[] = [];
 
-  const steps = planSteps(request, errors);
+  const route = planRoute(request, ctx.ruleSets, errors);
+  const steps = route.steps;
   const to = checkRecipient(request, steps, ctx.defaultRegion, errors);
   checkContent(request, steps, errors);
   const times = checkTimes(request, ctx.now, errors);
@@ -71,34 +86,69 @@ export function checkSendRequest(request: SendRequest, ctx: SendRequestContext):
     expiresAt: times.expiresAt,
     sendAt: times.sendAt,
     createdAt: ctx.now,
-    request,
+    request: route.ruleSet !== null && request.ruleSet === undefined ? { ...request, ruleSet: route.ruleSet } : request,
   };
   return { ok: true, message };
 }
 
-function planSteps(request: SendRequest, errors: FieldError[]): StepPlan[] {
-  if (request.ruleSet !== undefined) {
-    const detail =
-      request.rules !== undefined
-        ? 'cannot be combined with rules, so give only one of them'
-        : 'cannot be used yet because stored rule sets are not available, so give the channels in rules instead';
-    errors.push({ pointer: '/ruleSet', detail });
-    return [];
+function planRoute(request: SendRequest, catalog: RuleSetCatalog | undefined, errors: FieldError[]): { steps: StepPlan[]; ruleSet: string | null } {
+  if (request.ruleSet !== undefined && request.rules !== undefined) {
+    errors.push({ pointer: '/ruleSet', detail: 'cannot be combined with rules, so give only one of them' });
+    return { steps: [], ruleSet: null };
   }
-  if (request.rules === undefined) {
-    errors.push({ pointer: '/rules', detail: 'is required: give the channels to try in order, such as ["sms", "email"]' });
-    return [];
+  if (request.rules !== undefined) return { steps: planRules(request.rules, '/rules', errors), ruleSet: null };
+
+  if (request.ruleSet !== undefined) {
+    const stored = catalog?.byName.get(request.ruleSet);
+    if (stored === undefined) {
+      const detail = `names no stored rule set, so create it with PUT /v1/rulesets/${request.ruleSet} or give the channels in rules`;
+      errors.push({ pointer: '/ruleSet', detail });
+      return { steps: [], ruleSet: null };
+    }
+    return { steps: planStoredRules(stored, '/ruleSet', errors), ruleSet: stored.name };
   }
 
+  const fallback = catalog?.defaultRuleSet ?? null;
+  if (fallback === null) {
+    const detail =
+      'is required because the space has no default rule set: give the channels to try in order, such as ["sms", "email"], or name a stored rule set in ruleSet';
+    errors.push({ pointer: '/rules', detail });
+    return { steps: [], ruleSet: null };
+  }
+  return { steps: planStoredRules(fallback, '/rules', errors), ruleSet: fallback.name };
+}
+
+/**
+ * Plans the steps of a stored rule set. Its rules passed these checks when they were stored, so
+ * an error here means that the checks changed since. Each error is reported at `pointer` and
+ * names the rule set's own pointer.
+ */
+function planStoredRules(ruleSet: RuleSet, pointer: string, errors: FieldError[]): StepPlan[] {
+  const ruleErrors: FieldError[] = [];
+  const steps = planRules(ruleSet.rules, '/rules', ruleErrors);
+  for (const error of ruleErrors) {
+    errors.push({
+      pointer,
+      detail: `uses rule set ${ruleSet.name}, whose ${error.pointer.slice(1)} ${error.detail}, so replace that rule set with PUT /v1/rulesets/${ruleSet.name}`,
+    });
+  }
+  return steps;
+}
+
+/**
+ * Checks a route given as rules, in a send request or a stored rule set, and plans its steps.
+ * Each error's pointer starts with `pointer`, the location of the rules array.
+ */
+export function planRules(rules: readonly Rule[], pointer: string, errors: FieldError[]): StepPlan[] {
   const steps: StepPlan[] = [];
   const firstIndex = new Map<ChannelId, number>();
-  request.rules.forEach((rule, index) => {
-    const step = planStep(rule, `/rules/${index}`, errors);
+  rules.forEach((rule, index) => {
+    const step = planStep(rule, `${pointer}/${index}`, errors);
     const channel = typeof rule === 'string' ? rule : rule.channel;
     const earlier = firstIndex.get(channel);
     if (earlier !== undefined) {
-      const pointer = typeof rule === 'string' ? `/rules/${index}` : `/rules/${index}/channel`;
-      errors.push({ pointer, detail: `repeats ${channel} from /rules/${earlier}, but each channel may appear only once` });
+      const at = typeof rule === 'string' ? `${pointer}/${index}` : `${pointer}/${index}/channel`;
+      errors.push({ pointer: at, detail: `repeats ${channel} from ${pointer}/${earlier}, but each channel may appear only once` });
     } else {
       firstIndex.set(channel, index);
     }

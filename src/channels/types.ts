@@ -20,6 +20,8 @@ export interface ChannelContent {
 }
 
 export interface SendRequest {
+  /** The space of the message; channels that keep per-space state (the app feed) file it there. */
+  spaceId?: string;
   messageId: string;
   step: number;
   attempt: number;
@@ -32,6 +34,11 @@ export interface SendRequest {
 
 /** A delivery receipt as the provider reported it, before it is matched to an attempt. */
 export interface ProviderReceipt {
+  /**
+   * The space the receipt belongs to, when the channel knows it. Without it the attempt is
+   * looked up by provider id in every space, because one provider connection serves them all.
+   */
+  spaceId?: string;
   channel: ChannelId;
   providerMessageId: string;
   state: ReceiptState;

@@ -59,7 +59,7 @@ export class Delivery {
     for (const channel of options.channels.values()) {
       channel.onReceipt(async (receipt) => {
         try {
-          await this.receipts.receive(options.spaceId, channel, receipt);
+          await this.receipts.receive(receipt.spaceId ?? null, channel, receipt);
         } catch (error) {
           logger.error({ err: error, channel: channel.id, providerMessageId: receipt.providerMessageId }, 'storing a receipt failed');
           throw error;

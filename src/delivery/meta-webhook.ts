@@ -26,6 +26,8 @@ export class MetaWebhookIntake {
     private readonly now: () => number,
   ) {}
 
+  // NOTE: one Graph API connection serves every space until channel settings are per space, so
+  // inbound messages, unreachable marks and watermark lookups all go to the webhook's space.
   async handle(spaceId: string, items: MetaWebhookItem[]): Promise<void> {
     for (const item of items) {
       const channel = this.channels.get(item.channel);
@@ -62,7 +64,8 @@ export class MetaWebhookIntake {
         this.logger.info({ channel: channel.id, code: error.code }, 'address marked unreachable');
       }
     }
-    await this.receipts.receive(spaceId, channel, {
+    // One Graph API connection serves every space, so the attempt is found by its wamid alone.
+    await this.receipts.receive(null, channel, {
       channel: channel.id,
       providerMessageId: item.providerMessageId,
       state: item.state,
@@ -76,7 +79,7 @@ export class MetaWebhookIntake {
     const ids = new Set([...item.mids, ...covered]);
     this.logger.debug({ channel: channel.id, state: item.state, messages: ids.size }, 'watermark applied');
     for (const providerMessageId of ids) {
-      await this.receipts.receive(spaceId, channel, {
+      await this.receipts.receive(null, channel, {
         channel: channel.id,
         providerMessageId,
         state: item.state,

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Channel, ProviderReceipt } from '../channels/types.js';
-import type { AttemptRef, Store, StoredReceipt } from '../store/types.js';
+import { UNSCOPED_SPACE_ID, type AttemptRef, type Store, type StoredReceipt } from '../store/types.js';
 import type { DeliveryMetrics } from './metrics.js';
 import type { MessageRunner } from './runner.js';
 
@@ -18,14 +18,19 @@ export class ReceiptIntake {
     private readonly now: () => number,
   ) {}
 
-  async receive(spaceId: string, channel: Channel, receipt: ProviderReceipt): Promise<void> {
+  /**
+   * Store and apply one receipt. `spaceId` is null for channels shared by every space: the
+   * attempt is then found by provider id alone, and a receipt that beats its attempt is kept
+   * without a space until the attempt claims it.
+   */
+  async receive(spaceId: string | null, channel: Channel, receipt: ProviderReceipt): Promise<void> {
     const keys = channel.matchKeys(receipt.providerMessageId);
     const ref = await this.store.findAttemptByKeys(spaceId, channel.id, keys);
     // Once the attempt is known, a receipt is stored once per attempt part and state, whatever
     // form of the id it names (an SMSC may write the same id in hex and in decimal).
     const key = ref === null ? (keys[0] ?? receipt.providerMessageId) : `attempt:${ref.messageId}:${ref.step}:${ref.attempt}:${ref.part}`;
     const stored = await this.store.insertReceipt({
-      spaceId,
+      spaceId: ref?.spaceId ?? spaceId ?? UNSCOPED_SPACE_ID,
       channel: channel.id,
       key,
       providerMessageId: receipt.providerMessageId,

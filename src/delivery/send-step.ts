@@ -83,7 +83,7 @@ export class StepSender {
     const timer = this.metrics.sendSeconds.startTimer({ channel: channel.id });
     let outcome: SendOutcome;
     try {
-      outcome = await channel.send({ messageId, step, attempt, idempotencyKey, address, content });
+      outcome = await channel.send({ spaceId, messageId, step, attempt, idempotencyKey, address, content });
     } catch (error) {
       // Channels classify their own errors; a throw here is a bug, retried as transient.
       log.error({ err: error }, 'channel send threw instead of returning an outcome');

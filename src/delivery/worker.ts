@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setImmediate as afterIoCallbacks } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Trigger } from '../routing/types.js';
 import type { Job, Store } from '../store/types.js';
@@ -11,7 +13,7 @@ export interface WorkerOptions {
   concurrency: number;
   /** How long a claimed job stays leased; longer than the slowest provider call. */
   leaseMs: number;
-  /** Longest sleep between polls when no job is due. */
+  /** Maximum time between polls. A poll claims due jobs that no report named, such as jobs whose lease expired. */
   idleMs: number;
 }
 
@@ -39,14 +41,29 @@ function triggerFor(job: Job): Trigger | null {
   }
 }
 
-/** Claims due jobs from the store and runs them, up to `concurrency` at once. */
+/**
+ * Claims due jobs from the store and runs them, up to `concurrency` at once.
+ *
+ * The worker claims only when a poll is due or when its record of job times shows a due job.
+ * That record has three sources: a claim that returned fewer jobs than it requested took every
+ * job due at that time, `nextJobAt` after it gives the earliest job left, and the store reports
+ * every job it commits later (`Store.onJobsCommitted`). So the messages of a burst that commit
+ * together cost one claim when they are due, and none while they are scheduled for later. The
+ * poll, at least every `idleMs`, finds what no report covers: jobs whose lease expired and jobs
+ * of other processes.
+ */
 export class Worker {
   readonly owner = `worker-${randomUUID()}`;
   #running = false;
   #inFlight = new Set<Promise<void>>();
-  #wake: (() => void) | null = null;
-  #woken = false;
   #loop: Promise<void> | null = null;
+  #stopListening: (() => void) | null = null;
+  /** Earliest time at which a claimable job may be due by the worker's record, or -Infinity when unknown. */
+  #dueAt = -Infinity;
+  /** Time of the next poll, which claims even when the record shows no due job, in `performance.now()` milliseconds. */
+  #pollAt = -Infinity;
+  /** Function that ends the current sleep early, or null while the worker is not sleeping. */
+  #endSleep: (() => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -65,6 +82,8 @@ export class Worker {
       if (released > 0) this.logger.warn({ jobs: released }, 'released jobs leased by a stopped process');
     }
     this.#running = true;
+    this.#dueAt = -Infinity;
+    this.#stopListening = this.store.onJobsCommitted((runAt) => this.#onJobsCommitted(runAt));
     this.#loop = this.#run();
     this.logger.info({ owner: this.owner, concurrency: this.options.concurrency }, 'worker started');
   }
@@ -73,60 +92,88 @@ export class Worker {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
-    this.wake();
+    this.#stopListening?.();
+    this.#stopListening = null;
+    this.#endSleep?.();
     await this.#loop;
     await Promise.allSettled([...this.#inFlight]);
     this.logger.info({ owner: this.owner }, 'worker stopped');
   }
 
-  /** Look for due jobs now instead of at the next poll. */
+  /**
+   * Claim now, instead of at the next poll, if the worker's record shows a job due by the
+   * worker's clock. The store reports the jobs it commits, so this matters only when the clock
+   * moves past a recorded `runAt` without a report, as a test clock does.
+   */
   wake(): void {
-    this.#woken = true;
-    this.#wake?.();
+    if (this.#dueAt <= this.now()) this.#endSleep?.();
+  }
+
+  #onJobsCommitted(runAt: number): void {
+    if (runAt >= this.#dueAt) return;
+    this.#dueAt = runAt;
+    // The loop works out the new wake-up time, or claims at once when the job is due.
+    this.#endSleep?.();
   }
 
   async #run(): Promise<void> {
     while (this.#running) {
-      const free = this.options.concurrency - this.#inFlight.size;
-      if (free <= 0) {
+      if (this.#inFlight.size >= this.options.concurrency) {
         await Promise.race(this.#inFlight);
+        // Jobs that finish in the same turn free their slots too, so that one claim fills them all.
+        await afterIoCallbacks();
         continue;
       }
-      this.#woken = false;
-      let jobs: Job[] = [];
-      try {
-        jobs = await this.store.claimJobs(this.owner, this.now(), free, this.options.leaseMs);
-      } catch (error) {
-        this.logger.error({ err: error }, 'claiming jobs failed');
+      const now = this.now();
+      const untilPoll = this.#pollAt - performance.now();
+      if (this.#dueAt > now && untilPoll > 0) {
+        await this.#sleep(Math.min(this.#dueAt - now, untilPoll));
+        continue;
       }
-      for (const job of jobs) {
-        const task = this.#process(job).finally(() => {
-          this.#inFlight.delete(task);
-          this.wake();
-        });
-        this.#inFlight.add(task);
-      }
-      if (jobs.length === 0 && !this.#woken) await this.#sleep();
+      await this.#claim(now);
     }
   }
 
-  async #sleep(): Promise<void> {
-    let delay = this.options.idleMs;
+  async #claim(now: number): Promise<void> {
+    const free = this.options.concurrency - this.#inFlight.size;
+    // Reports that arrive from here on concern jobs this claim may not see.
+    this.#dueAt = Infinity;
+    this.#pollAt = performance.now() + this.options.idleMs;
+    let jobs: Job[];
+    try {
+      jobs = await this.store.claimJobs(this.owner, now, free, this.options.leaseMs);
+    } catch (error) {
+      this.logger.error({ err: error }, 'claiming jobs failed, retrying at the next poll');
+      return;
+    }
+    for (const job of jobs) {
+      const task = this.#process(job).finally(() => {
+        this.#inFlight.delete(task);
+      });
+      this.#inFlight.add(task);
+    }
+    if (jobs.length === free) {
+      // The claim may have left due jobs behind, so claim again once a slot is free.
+      this.#dueAt = -Infinity;
+      return;
+    }
     try {
       const next = await this.store.nextJobAt();
-      if (next !== null) delay = Math.max(0, Math.min(delay, next - this.now()));
+      if (next !== null) this.#dueAt = Math.min(this.#dueAt, next);
     } catch (error) {
-      this.logger.error({ err: error }, 'reading the next job time failed');
+      this.logger.error({ err: error }, 'reading the next job time failed, so the worker waits for the next poll');
     }
-    if (delay === 0 || this.#woken) return;
+  }
+
+  async #sleep(delayMs: number): Promise<void> {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delay);
-      this.#wake = () => {
+      const timer = setTimeout(resolve, delayMs);
+      this.#endSleep = () => {
         clearTimeout(timer);
         resolve();
       };
     });
-    this.#wake = null;
+    this.#endSleep = null;
   }
 
   async #process(job: Job): Promise<void> {

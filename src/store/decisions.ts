@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { Insertable, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { chunkRows } from './chunks.js';
 import type { StoreDialect } from './dialect.js';
@@ -14,37 +14,36 @@ const EVENT_COLUMNS = 8;
 const PROVIDER_KEY_COLUMNS = 8;
 
 /**
- * Write one engine decision in one transaction: the message row (guarded by its version), every
- * step and attempt of the new state, events, jobs, provider keys and the applied receipt.
- * Throws `ConflictError`, having written nothing, when the message is past `write.version`.
+ * Write one engine decision in the caller's transaction: the message row (guarded by its
+ * version), every step and attempt of the new state, events, jobs, provider keys and the applied
+ * receipt. Throws `ConflictError`, having written nothing, when the message is past
+ * `write.version`.
  */
-export async function applyDecision(db: Kysely<Database>, dialect: StoreDialect, logger: Logger, write: DecisionWrite): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await updateMessage(trx, write);
-    await upsertSteps(trx, write, dialect.maxParameters);
-    await upsertAttempts(trx, write, dialect.maxParameters);
+export async function applyDecision(trx: Transaction<Database>, dialect: StoreDialect, logger: Logger, write: DecisionWrite): Promise<void> {
+  await updateMessage(trx, write);
+  await upsertSteps(trx, write, dialect.maxParameters);
+  await upsertAttempts(trx, write, dialect.maxParameters);
 
-    if (write.state.completedAt !== null) {
-      // A finished message needs no more work. Leased jobs stay: their worker completes them.
-      await trx
-        .deleteFrom('jobs')
-        .where('space_id', '=', write.spaceId)
-        .where('message_id', '=', write.messageId)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', write.now)]))
-        .execute();
-    }
-    if (write.doneJobId !== undefined) {
-      await trx.deleteFrom('jobs').where('id', '=', write.doneJobId).where('space_id', '=', write.spaceId).execute();
-    }
-    const jobRows = write.jobs.map((job) => newJobRow(write.spaceId, write.messageId, job, write.now));
-    await insertJobRows(trx, jobRows, dialect.maxParameters);
+  if (write.state.completedAt !== null) {
+    // A finished message needs no more work. Leased jobs stay: their worker completes them.
+    await trx
+      .deleteFrom('jobs')
+      .where('space_id', '=', write.spaceId)
+      .where('message_id', '=', write.messageId)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', write.now)]))
+      .execute();
+  }
+  if (write.doneJobId !== undefined) {
+    await trx.deleteFrom('jobs').where('id', '=', write.doneJobId).where('space_id', '=', write.spaceId).execute();
+  }
+  const jobRows = write.jobs.map((job) => newJobRow(write.spaceId, write.messageId, job, write.now));
+  await insertJobRows(trx, jobRows, dialect.maxParameters);
 
-    await insertEvents(trx, write, dialect.maxParameters);
-    await insertProviderKeys(trx, write, dialect.maxParameters, logger);
-    if (write.appliedReceipt !== undefined) {
-      await markReceiptApplied(trx, write.appliedReceipt.receiptId, write.appliedReceipt.ref, write.now);
-    }
-  });
+  await insertEvents(trx, write, dialect.maxParameters);
+  await insertProviderKeys(trx, write, dialect.maxParameters, logger);
+  if (write.appliedReceipt !== undefined) {
+    await markReceiptApplied(trx, write.appliedReceipt.receiptId, write.appliedReceipt.ref, write.now);
+  }
 }
 
 async function updateMessage(trx: Transaction<Database>, write: DecisionWrite): Promise<void> {

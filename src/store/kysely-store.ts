@@ -1,22 +1,35 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { AppFeedStore } from '../channels/app/types.js';
+import { KyselyAppFeedStore } from './app-feed.js';
 import type { AttemptStatus, ChannelId, ReceiptState } from '../routing/types.js';
+import type { WebhookStore } from '../webhooks/types.js';
 import { claimAttempt } from './attempts.js';
 import { applyDecision } from './decisions.js';
 import type { StoreDialect } from './dialect.js';
+import { GroupCommit } from './group-commit.js';
+import * as idempotency from './idempotency.js';
 import * as jobs from './jobs.js';
 import { loadMessage } from './message-state.js';
 import { getMessage, listMessages } from './message-views.js';
-import { createMessages } from './messages.js';
+import { earliestJobRunAt, insertMessages, MessageWriter } from './messages.js';
 import { migrateToLatest } from './migrations/index.js';
 import * as profiles from './profiles.js';
 import * as facts from './provider-facts.js';
 import * as receipts from './receipts.js';
+import * as ruleSets from './rulesets.js';
+import * as spaces from './spaces.js';
+import { KyselyWebhookStore } from './webhooks.js';
 import type { Database } from './schema.js';
 import type {
+  ApiKeyRecord,
   AttemptClaim,
   AttemptRef,
+  CreateMessagesOptions,
   DecisionWrite,
+  IdempotencyClaim,
+  IdempotencyRequest,
+  IdempotencyReservation,
   InboundMessage,
   Job,
   LoadedMessage,
@@ -27,7 +40,12 @@ import type {
   NewMessage,
   NewReceipt,
   Profile,
+  NewApiKey,
   ProfileInput,
+  PutRuleSetResult,
+  RuleSet,
+  RuleSetInput,
+  Space,
   Store,
   StoredReceipt,
 } from './types.js';
@@ -35,9 +53,21 @@ import type {
 /**
  * The `Store` of every dialect: shared Kysely queries, with what differs between dialects
  * supplied by `StoreDialect`.
+ *
+ * The writes of the API and the delivery loop (`createMessages`, `applyDecision`,
+ * `claimAttempt`, `completeJob`, `rescheduleJob`, `markUnreachable`) go through one
+ * `GroupCommit`: the calls of one event-loop turn share a transaction, each call's promise
+ * settles after that transaction commits, and a call that fails writes nothing and fails alone.
+ * SQLite writes every page a transaction changed to its WAL at commit, so this divides that cost
+ * among the calls. Other writes commit on their own as before.
  */
 export class KyselyStore implements Store {
   readonly dialect: StoreDialect['name'];
+  readonly appFeed: AppFeedStore;
+  readonly webhooks: WebhookStore;
+  readonly #writes: GroupCommit;
+  readonly #messages: MessageWriter;
+  readonly #jobListeners = new Set<(earliestRunAt: number) => void>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -45,18 +75,38 @@ export class KyselyStore implements Store {
     private readonly logger: Logger,
   ) {
     this.dialect = sqlDialect.name;
+    this.appFeed = new KyselyAppFeedStore(db);
+    this.webhooks = new KyselyWebhookStore(db, sqlDialect);
+    this.#writes = new GroupCommit(db);
+    this.#messages = new MessageWriter(this.#writes, sqlDialect);
   }
 
   migrate(): Promise<void> {
     return migrateToLatest(this.db, this.sqlDialect.name, this.logger);
   }
 
-  close(): Promise<void> {
-    return this.db.destroy();
+  async close(): Promise<void> {
+    await this.#writes.settled();
+    await this.db.destroy();
   }
 
-  createMessages(messages: NewMessage[]): Promise<void> {
-    return createMessages(this.db, this.sqlDialect, messages);
+  async createMessages(messages: NewMessage[], options: CreateMessagesOptions = {}): Promise<void> {
+    await this.#createMessages(messages, options);
+    this.#reportJobs(earliestJobRunAt(messages));
+  }
+
+  #createMessages(messages: NewMessage[], options: CreateMessagesOptions): Promise<void> {
+    const { idempotency: completion } = options;
+    if (completion !== undefined) {
+      // Not combined with other calls' inserts, because this call's messages must roll back
+      // alone when its reservation was lost. The write still shares the group's transaction.
+      return this.#writes.run(async (trx) => {
+        await idempotency.completeIdempotencyKey(trx, completion.reservation, completion.response);
+        await insertMessages(trx, this.sqlDialect, messages);
+      });
+    }
+    if (messages.length === 0) return Promise.resolve();
+    return this.#messages.create(messages);
   }
 
   getMessage(spaceId: string, messageId: string): Promise<MessageView | null> {
@@ -83,8 +133,9 @@ export class KyselyStore implements Store {
     return profiles.deleteProfile(this.db, spaceId, profileId);
   }
 
-  enqueue(spaceId: string, messageId: string, job: NewJob): Promise<void> {
-    return jobs.enqueue(this.db, spaceId, messageId, job, Date.now());
+  async enqueue(spaceId: string, messageId: string, job: NewJob): Promise<void> {
+    await jobs.enqueue(this.db, spaceId, messageId, job, Date.now());
+    this.#reportJobs(job.runAt);
   }
 
   claimJobs(owner: string, now: number, limit: number, leaseMs: number): Promise<Job[]> {
@@ -92,11 +143,12 @@ export class KyselyStore implements Store {
   }
 
   completeJob(jobId: string, owner: string): Promise<void> {
-    return jobs.completeJob(this.db, jobId, owner);
+    return this.#writes.run((trx) => jobs.completeJob(trx, jobId, owner));
   }
 
-  rescheduleJob(jobId: string, owner: string, runAt: number): Promise<void> {
-    return jobs.rescheduleJob(this.db, jobId, owner, runAt);
+  async rescheduleJob(jobId: string, owner: string, runAt: number): Promise<void> {
+    await this.#writes.run((trx) => jobs.rescheduleJob(trx, jobId, owner, runAt));
+    this.#reportJobs(runAt);
   }
 
   nextJobAt(): Promise<number | null> {
@@ -105,6 +157,25 @@ export class KyselyStore implements Store {
 
   releaseAllLeases(): Promise<number> {
     return jobs.releaseAllLeases(this.db);
+  }
+
+  onJobsCommitted(listener: (earliestRunAt: number) => void): () => void {
+    this.#jobListeners.add(listener);
+    return () => {
+      this.#jobListeners.delete(listener);
+    };
+  }
+
+  #reportJobs(earliestRunAt: number): void {
+    if (earliestRunAt === Infinity) return;
+    for (const listener of this.#jobListeners) {
+      try {
+        listener(earliestRunAt);
+      } catch (error) {
+        // The jobs are committed already, so a listener that throws only misses this report.
+        this.logger.error({ err: error, earliestRunAt }, 'job report listener failed');
+      }
+    }
   }
 
   loadMessage(spaceId: string, messageId: string): Promise<LoadedMessage | null> {
@@ -120,18 +191,19 @@ export class KyselyStore implements Store {
     now: number,
     address: string | null = null,
   ): Promise<AttemptClaim> {
-    return claimAttempt(this.db, spaceId, messageId, step, attempt, idempotencyKey, now, address);
+    return this.#writes.run((trx) => claimAttempt(trx, spaceId, messageId, step, attempt, idempotencyKey, now, address));
   }
 
-  applyDecision(write: DecisionWrite): Promise<void> {
-    return applyDecision(this.db, this.sqlDialect, this.logger, write);
+  async applyDecision(write: DecisionWrite): Promise<void> {
+    await this.#writes.run((trx) => applyDecision(trx, this.sqlDialect, this.logger, write));
+    this.#reportJobs(Math.min(...write.jobs.map((job) => job.runAt)));
   }
 
   insertReceipt(receipt: NewReceipt): Promise<StoredReceipt | null> {
     return receipts.insertReceipt(this.db, receipt);
   }
 
-  findAttemptByKeys(spaceId: string, channel: ChannelId, keys: string[]): Promise<AttemptRef | null> {
+  findAttemptByKeys(spaceId: string | null, channel: ChannelId, keys: string[]): Promise<AttemptRef | null> {
     return receipts.findAttemptByKeys(this.db, spaceId, channel, keys);
   }
 
@@ -156,7 +228,7 @@ export class KyselyStore implements Store {
   }
 
   markUnreachable(spaceId: string, channel: ChannelId, address: string, errorCode: string, now: number): Promise<void> {
-    return facts.markUnreachable(this.db, spaceId, channel, address, errorCode, now);
+    return this.#writes.run((trx) => facts.markUnreachable(trx, spaceId, channel, address, errorCode, now));
   }
 
   isUnreachable(spaceId: string, channel: ChannelId, address: string): Promise<boolean> {
@@ -165,5 +237,73 @@ export class KyselyStore implements Store {
 
   attemptIdsBefore(spaceId: string, channel: ChannelId, address: string, before: number, statuses: AttemptStatus[]): Promise<string[]> {
     return facts.attemptIdsBefore(this.db, spaceId, channel, address, before, statuses);
+  }
+
+  createSpace(space: Space): Promise<void> {
+    return spaces.createSpace(this.db, space);
+  }
+
+  getSpace(spaceId: string): Promise<Space | null> {
+    return spaces.getSpace(this.db, spaceId);
+  }
+
+  listSpaces(): Promise<Space[]> {
+    return spaces.listSpaces(this.db);
+  }
+
+  createApiKey(key: NewApiKey): Promise<boolean> {
+    return spaces.createApiKey(this.db, key);
+  }
+
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    return spaces.findApiKeyByHash(this.db, hash);
+  }
+
+  listApiKeys(spaceId: string): Promise<ApiKeyRecord[]> {
+    return spaces.listApiKeys(this.db, spaceId);
+  }
+
+  revokeApiKey(spaceId: string, keyId: string, now: number): Promise<ApiKeyRecord | null> {
+    return spaces.revokeApiKey(this.db, spaceId, keyId, now);
+  }
+
+  touchApiKey(spaceId: string, keyId: string, now: number, minIntervalMs: number): Promise<boolean> {
+    return spaces.touchApiKey(this.db, spaceId, keyId, now, minIntervalMs);
+  }
+
+  reserveIdempotencyKey(request: IdempotencyRequest): Promise<IdempotencyClaim> {
+    return this.#writes.run((trx) => idempotency.reserveIdempotencyKey(trx, request));
+  }
+
+  releaseIdempotencyKey(reservation: IdempotencyReservation): Promise<void> {
+    return this.#writes.run((trx) => idempotency.releaseIdempotencyKey(trx, reservation));
+  }
+
+  deleteExpiredIdempotencyKeys(now: number, limit: number): Promise<number> {
+    return idempotency.deleteExpiredIdempotencyKeys(this.db, now, limit);
+  }
+
+  putRuleSet(spaceId: string, name: string, input: RuleSetInput, options: { now: number; maxRuleSets: number }): Promise<PutRuleSetResult> {
+    return ruleSets.putRuleSet(this.db, spaceId, name, input, options);
+  }
+
+  getRuleSet(spaceId: string, name: string): Promise<RuleSet | null> {
+    return ruleSets.getRuleSet(this.db, spaceId, name);
+  }
+
+  getRuleSets(spaceId: string, names: string[]): Promise<RuleSet[]> {
+    return ruleSets.getRuleSets(this.db, spaceId, names);
+  }
+
+  getDefaultRuleSet(spaceId: string): Promise<RuleSet | null> {
+    return ruleSets.getDefaultRuleSet(this.db, spaceId);
+  }
+
+  listRuleSets(spaceId: string): Promise<RuleSet[]> {
+    return ruleSets.listRuleSets(this.db, spaceId);
+  }
+
+  deleteRuleSet(spaceId: string, name: string): Promise<boolean> {
+    return ruleSets.deleteRuleSet(this.db, spaceId, name);
   }
 }

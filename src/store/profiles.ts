@@ -119,46 +119,48 @@ async function writeProfile(db: Kysely<Database>, profile: Profile, exists: bool
 }
 
 /**
- * Store the `to` addresses of new messages on their profiles, creating missing profiles. Later
- * messages of the batch override earlier ones. Profiles whose addresses do not change are not
- * written.
+ * Store the `to` addresses of new messages on their profiles, creating missing profiles. The
+ * messages apply in order, as one call per message would: later messages override earlier
+ * ones, a profile is written only when some message creates it or changes its addresses, and
+ * its `updated_at` is the latest `createdAt` among those messages.
  */
 export async function mergeAddressesIntoProfiles(db: Kysely<Database>, messages: NewMessage[], maxParameters: number): Promise<void> {
-  const merged = new Map<string, { spaceId: string; profileId: string; to: Addresses; firstAt: number; lastAt: number }>();
+  const profiles = new Map<string, { spaceId: string; profileId: string }>();
   for (const message of messages) {
     if (message.profileId === null) continue;
-    const mapKey = JSON.stringify([message.spaceId, message.profileId]);
-    const entry = merged.get(mapKey);
+    profiles.set(profileKey(message.spaceId, message.profileId), { spaceId: message.spaceId, profileId: message.profileId });
+  }
+  if (profiles.size === 0) return;
+
+  const current = await loadAddresses(db, [...profiles.values()], maxParameters);
+  const written = new Map<string, { spaceId: string; profileId: string; createdAt: number; updatedAt: number }>();
+  for (const message of messages) {
+    if (message.profileId === null) continue;
+    const mapKey = profileKey(message.spaceId, message.profileId);
+    const before = current.get(mapKey);
+    const after = mergeAddresses(before ?? {}, message.to);
+    current.set(mapKey, after);
+    if (before !== undefined && sameAddresses(before, after)) continue;
+
+    const entry = written.get(mapKey);
     if (entry === undefined) {
-      merged.set(mapKey, {
-        spaceId: message.spaceId,
-        profileId: message.profileId,
-        to: mergeAddresses({}, message.to),
-        firstAt: message.createdAt,
-        lastAt: message.createdAt,
-      });
+      written.set(mapKey, { spaceId: message.spaceId, profileId: message.profileId, createdAt: message.createdAt, updatedAt: message.createdAt });
     } else {
-      entry.to = mergeAddresses(entry.to, message.to);
-      entry.lastAt = Math.max(entry.lastAt, message.createdAt);
+      entry.updatedAt = Math.max(entry.updatedAt, message.createdAt);
     }
   }
-  if (merged.size === 0) return;
 
-  const stored = await loadAddresses(db, [...merged.values()], maxParameters);
   const rows: Array<Selectable<ProfilesTable>> = [];
-  for (const [mapKey, entry] of merged) {
-    const before = stored.get(mapKey);
-    const addresses = mergeAddresses(before ?? {}, entry.to);
-    if (before !== undefined && sameAddresses(before, addresses)) continue;
+  for (const [mapKey, entry] of written) {
     rows.push({
       space_id: entry.spaceId,
       profile_id: entry.profileId,
-      addresses: toJson(addresses),
+      addresses: toJson(current.get(mapKey) ?? {}),
       properties: '{}',
       opt_outs: '[]',
       time_zone: null,
-      created_at: entry.firstAt,
-      updated_at: entry.lastAt,
+      created_at: entry.createdAt,
+      updated_at: entry.updatedAt,
     });
   }
 
@@ -174,6 +176,10 @@ export async function mergeAddressesIntoProfiles(db: Kysely<Database>, messages:
       )
       .execute();
   }
+}
+
+function profileKey(spaceId: string, profileId: string): string {
+  return JSON.stringify([spaceId, profileId]);
 }
 
 async function loadAddresses(
@@ -197,7 +203,7 @@ async function loadAddresses(
         .where('profile_id', 'in', chunk)
         .execute();
       for (const row of rows) {
-        result.set(JSON.stringify([spaceId, row.profile_id]), fromJson<Addresses>(row.addresses));
+        result.set(profileKey(spaceId, row.profile_id), fromJson<Addresses>(row.addresses));
       }
     }
   }

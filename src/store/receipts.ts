@@ -2,7 +2,8 @@ import type { Kysely, Selectable } from 'kysely';
 import { uuidv7 } from '../ids.js';
 import type { ChannelId, ReceiptState } from '../routing/types.js';
 import type { Database, ReceiptsTable } from './schema.js';
-import type { AttemptRef, NewReceipt, StoredReceipt } from './types.js';
+import { UNSCOPED_SPACE_ID, type AttemptRef, type NewReceipt, type StoredReceipt } from './types.js';
+
 
 export async function insertReceipt(db: Kysely<Database>, receipt: NewReceipt): Promise<StoredReceipt | null> {
   const row = await db
@@ -31,15 +32,14 @@ export async function insertReceipt(db: Kysely<Database>, receipt: NewReceipt): 
 
 export async function findAttemptByKeys(
   db: Kysely<Database>,
-  spaceId: string,
+  spaceId: string | null,
   channel: ChannelId,
   keys: string[],
 ): Promise<AttemptRef | null> {
   if (keys.length === 0) return null;
-  const rows = await db
-    .selectFrom('provider_keys')
-    .selectAll()
-    .where('space_id', '=', spaceId)
+  let query = db.selectFrom('provider_keys').selectAll();
+  if (spaceId !== null) query = query.where('space_id', '=', spaceId);
+  const rows = await query
     .where('channel', '=', channel)
     .where('key', 'in', keys)
     .execute();
@@ -69,7 +69,7 @@ export async function pendingReceipts(
   const rows = await db
     .selectFrom('receipts')
     .selectAll()
-    .where('space_id', '=', spaceId)
+    .where('space_id', 'in', [spaceId, UNSCOPED_SPACE_ID])
     .where('channel', '=', channel)
     .where('key', 'in', keys)
     .where('applied_at', 'is', null)
@@ -81,7 +81,8 @@ export async function pendingReceipts(
 
 /**
  * Link a receipt to its attempt and mark it applied. Marking it again keeps the first
- * `appliedAt`. Throws when the receipt is not in `ref.spaceId`.
+ * `appliedAt`. A receipt stored before its space was known moves into `ref.spaceId`. Throws
+ * when the receipt is in another space.
  */
 export async function markReceiptApplied(db: Kysely<Database>, receiptId: string, ref: AttemptRef, now: number): Promise<void> {
   const result = await db
@@ -92,9 +93,10 @@ export async function markReceiptApplied(db: Kysely<Database>, receiptId: string
       attempt: ref.attempt,
       part: ref.part,
       applied_at: eb.fn.coalesce('applied_at', eb.val(now)),
+      space_id: ref.spaceId,
     }))
     .where('id', '=', receiptId)
-    .where('space_id', '=', ref.spaceId)
+    .where('space_id', 'in', [ref.spaceId, UNSCOPED_SPACE_ID])
     .executeTakeFirst();
   if (result.numUpdatedRows === 0n) {
     throw new Error(`Cannot mark receipt ${receiptId} applied: not found in space ${ref.spaceId}`);

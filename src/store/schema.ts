@@ -8,6 +8,7 @@ import type {
   ReceiptState,
   StepStatus,
 } from '../routing/types.js';
+import type { DeliveryStatus, OutboxSource, WebhookEventType } from '../webhooks/types.js';
 import type { JobKind } from './types.js';
 
 /**
@@ -30,6 +31,14 @@ export interface Database {
   jobs: JobsTable;
   inbound_messages: InboundMessagesTable;
   unreachable_addresses: UnreachableAddressesTable;
+  app_feed: AppFeedTable;
+  app_devices: AppDevicesTable;
+  api_keys: ApiKeysTable;
+  idempotency_keys: IdempotencyKeysTable;
+  rule_sets: RuleSetsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_outbox: WebhookOutboxTable;
 }
 
 export interface SpacesTable {
@@ -109,6 +118,8 @@ export interface AttemptsTable {
 
 /** Messages people sent to the business, by channel. */
 export interface InboundMessagesTable {
+  /** Autoincrement; the order in which the webhook dispatcher reads the rows. */
+  id: Generated<number>;
   space_id: string;
   channel: ChannelId;
   provider_message_id: string;
@@ -186,4 +197,130 @@ export interface JobsTable {
   /** Times the job was claimed so far. */
   claims: number;
   created_at: number;
+}
+
+/** Messages handed to the app channel, one row per app user and message. */
+export interface AppFeedTable {
+  /** Position in the feed. One sequence serves every app user, so it grows within each feed. */
+  seq: Generated<number>;
+  space_id: string;
+  app_user_id: string;
+  message_id: string;
+  /** `<messageId>_<step>_<attempt>` of the attempt that added the row, carried by its receipts. */
+  provider_message_id: string;
+  title: string | null;
+  body: string;
+  /** JSON object or null. */
+  data: string | null;
+  sent_on: number;
+  delivered_at: number | null;
+  read_at: number | null;
+}
+
+/** Devices of app users. A device without a push subscription polls the inbox. */
+export interface AppDevicesTable {
+  space_id: string;
+  app_user_id: string;
+  device_id: string;
+  push_endpoint: string | null;
+  push_p256dh: string | null;
+  push_auth: string | null;
+  created_at: number;
+  last_seen_at: number;
+}
+
+/** API keys of the spaces. The key itself is never stored, only its hash. */
+export interface ApiKeysTable {
+  id: string;
+  space_id: string;
+  /** Hex SHA-256 of the whole key, unique across spaces. */
+  hash: string;
+  /** The key's first characters, shown to tell keys apart. */
+  prefix: string;
+  name: string | null;
+  /** JSON array of scope names, or null for a key with every scope of its space. */
+  scopes: string | null;
+  /** `config` for the default space's key from `API_KEY` or the key file, `api` for issued keys. */
+  origin: 'api' | 'config';
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+/** One `Idempotency-Key` per space and route, with the response of the request that used it. */
+export interface IdempotencyKeysTable {
+  space_id: string;
+  /** Method and path pattern of the route, such as `POST /v1/messages`. */
+  route: string;
+  idempotency_key: string;
+  /** SHA-256 (hex) of the canonical JSON request body. */
+  request_hash: string;
+  state: 'processing' | 'completed';
+  /** Random id of the request that owns the reservation. Writes by any other request change nothing. */
+  token: string;
+  /** While `processing`: until when the reservation blocks other requests with the key. */
+  locked_until: number | null;
+  response_status: number | null;
+  /** JSON: the response body, set when `completed`. */
+  response_body: string | null;
+  created_at: number;
+  /** The record is ignored from this time on, and deleted later. */
+  expires_at: number;
+}
+
+/** Named fallback routes of a space. */
+export interface RuleSetsTable {
+  space_id: string;
+  name: string;
+  /** JSON array: the rules as given, in the form of a send request's `rules`. */
+  rules: string;
+  /** 1 for the space's default rule set, else 0; a partial unique index allows one per space. */
+  is_default: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Receivers of outbound status webhooks, per space. */
+export interface WebhookEndpointsTable {
+  id: string;
+  space_id: string;
+  url: string;
+  /** JSON array of subscribed webhook event types. */
+  events: string;
+  description: string | null;
+  /** `whsec_` and the base64 signing key. NOTE: stored in plain text, like other credentials in this schema so far. */
+  secret: string;
+  created_at: number;
+}
+
+/** One webhook event for one endpoint, with its retry state. */
+export interface WebhookDeliveriesTable {
+  /** Sent as `webhook-id`, the same on every try. */
+  id: string;
+  space_id: string;
+  endpoint_id: string;
+  /** Null for inbound messages. */
+  message_id: string | null;
+  /** The event's `events.seq`; null for inbound messages. */
+  seq: number | null;
+  type: WebhookEventType;
+  /** The JSON body as signed and sent. */
+  body: string;
+  status: DeliveryStatus;
+  /** Finished tries since creation or the last replay. */
+  attempts: number;
+  run_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** How far the webhook dispatcher has read each outbox table. */
+export interface WebhookOutboxTable {
+  source: OutboxSource;
+  /** The id of the last row fanned out. */
+  position: number;
 }

@@ -1,14 +1,17 @@
+import type { AppFeedStore } from '../channels/app/types.js';
 import type { Addresses } from '../channels/types.js';
 import type {
   AttemptState,
   AttemptStatus,
   ChannelId,
+  Condition,
   MessageState,
   MessageStatus,
   ReceiptState,
   RoutingEvent,
   StepPlan,
 } from '../routing/types.js';
+import type { WebhookStore } from '../webhooks/types.js';
 
 /**
  * The storage seam. One implementation per dialect (SQLite now, PostgreSQL later), each
@@ -210,6 +213,39 @@ export interface InboundMessage {
   receivedAt: number;
 }
 
+/** A tenant: its own API keys, profiles and messages. */
+export interface Space {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+/** An API key as stored: its SHA-256 hash and a short prefix, never the key itself. */
+export interface ApiKeyRecord {
+  id: string;
+  spaceId: string;
+  /** Hex SHA-256 of the whole key. */
+  hash: string;
+  /** The key's first characters, shown to tell keys apart. */
+  prefix: string;
+  name: string | null;
+  /** Scope names; null grants every scope of the space, including scopes added later. */
+  scopes: string[] | null;
+  /** `config` for the default space's key from `API_KEY` or the key file, `api` for issued keys. */
+  origin: 'api' | 'config';
+  createdAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export type NewApiKey = Omit<ApiKeyRecord, 'revokedAt' | 'lastUsedAt'>;
+
+/**
+ * Space of a receipt that arrived before its attempt was known on a channel shared by every
+ * space (one SMSC or Graph API connection): it moves into the attempt's space when applied.
+ */
+export const UNSCOPED_SPACE_ID = '';
+
 export class ConflictError extends Error {
   constructor(message: string) {
     super(message);
@@ -231,8 +267,97 @@ export type AttemptClaim =
   /** An attempt row already exists; its state decides what the caller does. */
   | { result: 'exists'; status: AttemptState['status'] };
 
+/**
+ * One `Idempotency-Key` of one space and route. The same key on another route or in another
+ * space is another key.
+ */
+export interface IdempotencyKeyRef {
+  spaceId: string;
+  /** Method and path pattern of the route, such as `POST /v1/messages`. */
+  route: string;
+  key: string;
+}
+
+export interface IdempotencyRequest extends IdempotencyKeyRef {
+  /** SHA-256 (hex) of the canonical JSON request body. */
+  requestHash: string;
+  now: number;
+  /** When a record made now stops counting. */
+  expiresAt: number;
+  /** Until when a reservation made now blocks other requests with the key. */
+  lockedUntil: number;
+}
+
+/** A key held by one request until its messages are written or it lets go. */
+export interface IdempotencyReservation extends IdempotencyKeyRef {
+  /** Random id of the holding request. */
+  token: string;
+}
+
+/** The response a completed idempotent request returned, replayed to later requests with its key. */
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+export type IdempotencyClaim =
+  /** The key was free, expired, or held by a request whose reservation timed out; it is now held for the caller. */
+  | { result: 'reserved'; reservation: IdempotencyReservation }
+  /** A request with the same body completed within the record's lifetime. */
+  | { result: 'completed'; response: StoredResponse }
+  /** The key was used with a different body within the record's lifetime. */
+  | { result: 'mismatch' }
+  /** A request with the same body has reserved the key until `lockedUntil`. */
+  | { result: 'in-progress'; lockedUntil: number };
+
+export interface CreateMessagesOptions {
+  /**
+   * Mark this reservation `completed` with `response` in the transaction that writes the
+   * messages. When the reservation is no longer held, nothing is written and the call rejects
+   * with `IdempotencyReservationLostError`.
+   */
+  idempotency?: { reservation: IdempotencyReservation; response: StoredResponse };
+}
+
+/** A reservation timed out and another request took over its key. */
+export class IdempotencyReservationLostError extends Error {
+  constructor(ref: IdempotencyKeyRef) {
+    super(`The reservation of Idempotency-Key ${JSON.stringify(ref.key)} on ${ref.route} was taken over by another request`);
+    this.name = 'IdempotencyReservationLostError';
+  }
+}
+
+/** One step of a stored rule set, in the form of a send request's `rules` entries. */
+export type RuleSpec = ChannelId | { channel: ChannelId; fallbackAfter?: string; fallbackUnless?: Condition };
+
+export interface RuleSet {
+  spaceId: string;
+  name: string;
+  /** The rules as given, checked like a send request's `rules`. */
+  rules: RuleSpec[];
+  /** Whether sends that give neither `rules` nor `ruleSet` use this rule set. */
+  isDefault: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RuleSetInput {
+  rules: RuleSpec[];
+  /** true makes it the space's default and clears the old default; undefined keeps a replaced rule set's flag. */
+  isDefault?: boolean;
+}
+
+export type PutRuleSetResult =
+  | { result: 'created' | 'replaced'; ruleSet: RuleSet }
+  /** The space has `maxRuleSets` rule sets already, so a new one was not created. */
+  | { result: 'limit-reached' };
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Feeds and devices of the app channel's users. */
+  readonly appFeed: AppFeedStore;
+  /** Outbound webhook endpoints, their deliveries and the outbox cursors. */
+  readonly webhooks: WebhookStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 
@@ -241,9 +366,11 @@ export interface Store {
   /**
    * Insert messages with their steps, the start job of each (run at `sendAt` or now) and an
    * `expire` job when `expiresAt` is set, and merge `to` into each profile, all in one
-   * transaction.
+   * transaction. Concurrent calls may share that transaction. Each call resolves only after
+   * the commit that contains its messages, and a call that fails has written nothing and does
+   * not fail the calls it shared the transaction with.
    */
-  createMessages(messages: NewMessage[]): Promise<void>;
+  createMessages(messages: NewMessage[], options?: CreateMessagesOptions): Promise<void>;
   getMessage(spaceId: string, messageId: string): Promise<MessageView | null>;
   listMessages(spaceId: string, filter: MessageFilter): Promise<MessagePage>;
 
@@ -270,6 +397,13 @@ export interface Store {
   nextJobAt(): Promise<number | null>;
   /** Clear every lease (single-process start-up: nothing else can hold one). */
   releaseAllLeases(): Promise<number>;
+  /**
+   * Call `listener` after every commit of this store that added jobs or moved a job's `runAt`
+   * (`createMessages`, `enqueue`, `applyDecision`, `rescheduleJob`), with the earliest `runAt`
+   * among them, before the call that wrote them resolves. Returns a function that removes the
+   * listener. Jobs written by other processes and leases that expire are not reported.
+   */
+  onJobsCommitted(listener: (earliestRunAt: number) => void): () => void;
 
   // Routing.
 
@@ -294,9 +428,12 @@ export interface Store {
 
   /** Store a receipt once per (space, channel, key, state); null when it was stored before. */
   insertReceipt(receipt: NewReceipt): Promise<StoredReceipt | null>;
-  /** The attempt part a provider id belongs to, trying `keys` in order. */
-  findAttemptByKeys(spaceId: string, channel: ChannelId, keys: string[]): Promise<AttemptRef | null>;
-  /** Receipts stored under these keys that are not applied yet (they arrived before the send call returned). */
+  /** The attempt part a provider id belongs to, trying `keys` in order; a null space searches every space. */
+  findAttemptByKeys(spaceId: string | null, channel: ChannelId, keys: string[]): Promise<AttemptRef | null>;
+  /**
+   * Receipts stored under these keys, in `spaceId` or not yet assigned a space, that are not
+   * applied yet (they arrived before the send call returned).
+   */
   pendingReceipts(spaceId: string, channel: ChannelId, keys: string[]): Promise<StoredReceipt[]>;
   /** Link a receipt to its attempt and mark it applied. */
   markReceiptApplied(receiptId: string, ref: AttemptRef, now: number): Promise<void>;
@@ -314,4 +451,45 @@ export interface Store {
   isUnreachable(spaceId: string, channel: ChannelId, address: string): Promise<boolean>;
   /** Provider ids of attempts on `channel` to `address` started at or before `before`, in `statuses`. */
   attemptIdsBefore(spaceId: string, channel: ChannelId, address: string, before: number, statuses: AttemptStatus[]): Promise<string[]>;
+
+  // Spaces and API keys.
+
+  createSpace(space: Space): Promise<void>;
+  getSpace(spaceId: string): Promise<Space | null>;
+  /** Every space, oldest first. */
+  listSpaces(): Promise<Space[]>;
+  /** Insert a key of an existing space; false when a key with the same hash exists already. */
+  createApiKey(key: NewApiKey): Promise<boolean>;
+  /**
+   * The key with this hash, revoked or not, or null. NOTE: unlike the other key queries it is not
+   * scoped by space, because the presented key is what selects the space.
+   */
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  /** Keys of a space, revoked ones included, oldest first. */
+  listApiKeys(spaceId: string): Promise<ApiKeyRecord[]>;
+  /** Set `revokedAt` to `now` unless it is set already; null when the space has no such key. */
+  revokeApiKey(spaceId: string, keyId: string, now: number): Promise<ApiKeyRecord | null>;
+  /** Set `lastUsedAt` to `now` unless it is later than `now - minIntervalMs`; returns whether it was set. */
+  touchApiKey(spaceId: string, keyId: string, now: number, minIntervalMs: number): Promise<boolean>;
+
+  // Idempotency keys.
+
+  /** Reserve an idempotency key for a request, or return what an earlier request with the key left. */
+  reserveIdempotencyKey(request: IdempotencyRequest): Promise<IdempotencyClaim>;
+  /** Delete a reservation that is still `processing` and held by its token, so the key can be used again. */
+  releaseIdempotencyKey(reservation: IdempotencyReservation): Promise<void>;
+  /** Delete up to `limit` records, of every space, that expired at or before `now`; returns how many. */
+  deleteExpiredIdempotencyKeys(now: number, limit: number): Promise<number>;
+
+  // Rule sets.
+
+  /** Create or replace a rule set; `isDefault` true clears the space's previous default in the same transaction. */
+  putRuleSet(spaceId: string, name: string, input: RuleSetInput, options: { now: number; maxRuleSets: number }): Promise<PutRuleSetResult>;
+  getRuleSet(spaceId: string, name: string): Promise<RuleSet | null>;
+  /** The rule sets with these names; names without one are left out. */
+  getRuleSets(spaceId: string, names: string[]): Promise<RuleSet[]>;
+  getDefaultRuleSet(spaceId: string): Promise<RuleSet | null>;
+  /** Every rule set of the space, by name. */
+  listRuleSets(spaceId: string): Promise<RuleSet[]>;
+  deleteRuleSet(spaceId: string, name: string): Promise<boolean>;
 }

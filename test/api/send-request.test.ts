@@ -181,7 +181,7 @@ describe('parseSendRequest semantic errors', () => {
     ['a repeated channel', { ...VALID, rules: ['sms', 'email', 'sms'] }, '/rules/2', 'repeats sms from /rules/0'],
     ['a repeated channel in a rule object', { ...VALID, rules: ['sms', { channel: 'sms' }] }, '/rules/1/channel', 'repeats sms from /rules/0'],
     ['neither rules nor ruleSet', { body: 'Hi', to: VALID.to }, '/rules', 'is required'],
-    ['a ruleSet', { body: 'Hi', to: VALID.to, ruleSet: 'default' }, '/ruleSet', 'rule sets are not available'],
+    ['an unknown ruleSet', { body: 'Hi', to: VALID.to, ruleSet: 'default' }, '/ruleSet', 'names no stored rule set'],
     ['both rules and ruleSet', { ...VALID, ruleSet: 'default' }, '/ruleSet', 'cannot be combined with rules'],
     ['custom body and options for sms', { ...VALID, customBody: { sms: { body: 'Hi' } }, channelOptions: { sms: { from: 'ACME' } } }, '/channelOptions/sms', 'cannot be combined with customBody.sms'],
     ['MESSAGE_TAG without a tag', { ...VALID, channelOptions: { fbMessenger: { messagingType: 'MESSAGE_TAG' } } }, '/channelOptions/fbMessenger/messageTag', 'is required'],

@@ -1,13 +1,18 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../../src/store/types.js';
+import { appFeedContract } from './contract/app-feed.js';
 import { decisionContract } from './contract/decisions.js';
 import { durabilityContract } from './contract/durability.js';
+import { idempotencyContract } from './contract/idempotency.js';
 import { jobsContract } from './contract/jobs.js';
 import { messagesContract } from './contract/messages.js';
 import { profilesContract } from './contract/profiles.js';
 import { providerFactsContract } from './contract/provider-facts.js';
 import { receiptsContract } from './contract/receipts.js';
+import { ruleSetsContract } from './contract/rulesets.js';
 import { spacesContract } from './contract/spaces.js';
+import { spacesKeysContract } from './contract/spaces-keys.js';
+import { webhooksContract } from './contract/webhooks.js';
 
 /** One empty database for one test. */
 export interface StoreHarness {
@@ -66,10 +71,15 @@ export function describeStoreContract(name: string, createHarness: () => Promise
     messagesContract(useStore);
     profilesContract(useStore);
     spacesContract(useStore);
+    spacesKeysContract(useStore);
     jobsContract(useStore);
     decisionContract(useStore);
     receiptsContract(useStore);
     durabilityContract(useStore);
     providerFactsContract(useStore);
+    appFeedContract(useStore);
+    idempotencyContract(useStore);
+    ruleSetsContract(useStore);
+    webhooksContract(useStore);
   });
 }

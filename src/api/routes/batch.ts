@@ -1,8 +1,11 @@
 import { uuidv7 } from '../../ids.js';
 import type { NewMessage } from '../../store/types.js';
 import type { ApiDeps, ApiInstance } from '../deps.js';
+import { Idempotency } from '../idempotency.js';
 import { invalidRequest, sendProblem } from '../problem.js';
+import { loadRuleSetCatalog } from '../rule-sets.js';
 import type { FieldError } from '../schema-errors.js';
+import { IdempotencyHeadersSchema } from '../schemas/idempotency.js';
 import { BatchResponseSchema } from '../schemas/message-view.js';
 import { BatchRequestSchema } from '../schemas/send-request.js';
 import { parseSendRequest } from '../send-request.js';
@@ -22,12 +25,20 @@ export const BATCH_BODY_LIMIT = 10 * 1024 * 1024;
  * every item's errors.
  */
 export function registerBatchRoute(app: ApiInstance, deps: ApiDeps): void {
+  const idempotency = new Idempotency(deps);
   app.post(
     '/v1/messages/batch',
-    { bodyLimit: BATCH_BODY_LIMIT, schema: { body: BatchRequestSchema, response: { 202: BatchResponseSchema } } },
+    {
+      bodyLimit: BATCH_BODY_LIMIT,
+      config: { scope: 'messages:write' },
+      schema: { headers: IdempotencyHeadersSchema, body: BatchRequestSchema, response: { 202: BatchResponseSchema } },
+      preHandler: idempotency.preHandler,
+      onResponse: idempotency.onResponse,
+    },
     async (request, reply) => {
       const now = deps.now();
-      const ctx = { spaceId: request.spaceId, now, defaultRegion: deps.defaultRegion, newId: () => uuidv7(now) };
+      const ruleSets = await loadRuleSetCatalog(deps.store, request.spaceId, request.body.messages);
+      const ctx = { spaceId: request.spaceId, now, defaultRegion: deps.defaultRegion, newId: () => uuidv7(now), ruleSets };
 
       const messages: NewMessage[] = [];
       const accepted: Array<{ index: number; messageId: string }> = [];
@@ -47,10 +58,11 @@ export function registerBatchRoute(app: ApiInstance, deps: ApiDeps): void {
         return sendProblem(reply, invalidRequest(rejected.flatMap((item) => item.errors)));
       }
 
-      await deps.store.createMessages(messages);
+      const response = { accepted, rejected };
+      if (!(await idempotency.storeMessages(request, reply, messages, { status: 202, body: response }))) return reply;
       request.log.info({ accepted: accepted.length, rejected: rejected.length }, 'message batch accepted');
       wakeWorker(deps, request.log);
-      return reply.status(202).send({ accepted, rejected });
+      return reply.status(202).send(response);
     },
   );
 }

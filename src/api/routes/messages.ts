@@ -1,8 +1,11 @@
 import { uuidv7 } from '../../ids.js';
 import { InvalidCursorError, type MessageFilter } from '../../store/types.js';
 import type { ApiDeps, ApiInstance } from '../deps.js';
+import { Idempotency } from '../idempotency.js';
 import { toDateTime, toMessageJson } from '../message-view.js';
 import { invalidRequest, problem, sendProblem } from '../problem.js';
+import { loadRuleSetCatalog } from '../rule-sets.js';
+import { IdempotencyHeadersSchema } from '../schemas/idempotency.js';
 import {
   MessageIdParamsSchema,
   MessageJsonSchema,
@@ -10,7 +13,7 @@ import {
   MessagePageJsonSchema,
   SendResponseSchema,
 } from '../schemas/message-view.js';
-import { SendRequestSchema } from '../schemas/send-request.js';
+import { SendRequestSchema, type SendRequest } from '../schemas/send-request.js';
 import { checkSendRequest } from '../send-request.js';
 import { describeAccepted } from '../status-details.js';
 
@@ -21,37 +24,46 @@ const DEFAULT_PAGE_SIZE = 20;
  * `POST /v1/messages/{id}/cancel`.
  */
 export function registerMessageRoutes(app: ApiInstance, deps: ApiDeps): void {
+  const idempotency = new Idempotency(deps);
   app.post(
     '/v1/messages',
-    { schema: { body: SendRequestSchema, response: { 201: SendResponseSchema } } },
+    {
+      config: { scope: 'messages:write' },
+      schema: { headers: IdempotencyHeadersSchema, body: SendRequestSchema, response: { 201: SendResponseSchema } },
+      preHandler: idempotency.preHandler,
+      onResponse: idempotency.onResponse,
+    },
     async (request, reply) => {
       const now = deps.now();
+      const ruleSets = await loadRuleSetCatalog(deps.store, request.spaceId, [request.body]);
       const result = checkSendRequest(request.body, {
         spaceId: request.spaceId,
         now,
         defaultRegion: deps.defaultRegion,
         newId: () => uuidv7(now),
+        ruleSets,
       });
       if (!result.ok) return sendProblem(reply, invalidRequest(result.errors));
 
       const message = result.message;
-      await deps.store.createMessages([message]);
+      const response = {
+        ...(message.request as SendRequest),
+        messageId: message.id,
+        status: 'processing' as const,
+        statusDetails: describeAccepted(message),
+        sentOn: toDateTime(message.createdAt),
+      };
+      if (!(await idempotency.storeMessages(request, reply, [message], { status: 201, body: response }))) return reply;
       request.log.info({ messageId: message.id, channels: message.steps.map((step) => step.channel) }, 'message accepted');
       wakeWorker(deps, request.log);
 
-      return reply.status(201).send({
-        ...request.body,
-        messageId: message.id,
-        status: 'processing',
-        statusDetails: describeAccepted(message),
-        sentOn: toDateTime(message.createdAt),
-      });
+      return reply.status(201).send(response);
     },
   );
 
   app.get(
     '/v1/messages/:id',
-    { schema: { params: MessageIdParamsSchema, response: { 200: MessageJsonSchema } } },
+    { config: { scope: 'messages:read' }, schema: { params: MessageIdParamsSchema, response: { 200: MessageJsonSchema } } },
     async (request, reply) => {
       const view = await deps.store.getMessage(request.spaceId, request.params.id);
       if (view === null) return sendProblem(reply, messageNotFound(request.params.id));
@@ -61,7 +73,7 @@ export function registerMessageRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.get(
     '/v1/messages',
-    { schema: { querystring: MessageListQuerySchema, response: { 200: MessagePageJsonSchema } } },
+    { config: { scope: 'messages:read' }, schema: { querystring: MessageListQuerySchema, response: { 200: MessagePageJsonSchema } } },
     async (request, reply) => {
       const query = request.query;
       const filter: MessageFilter = { limit: query.limit ?? DEFAULT_PAGE_SIZE };
@@ -83,7 +95,7 @@ export function registerMessageRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.post(
     '/v1/messages/:id/cancel',
-    { schema: { params: MessageIdParamsSchema, response: { 200: MessageJsonSchema } } },
+    { config: { scope: 'messages:write' }, schema: { params: MessageIdParamsSchema, response: { 200: MessageJsonSchema } } },
     async (request, reply) => {
       const { id } = request.params;
       const current = await deps.store.getMessage(request.spaceId, id);

@@ -7,7 +7,7 @@ import { ProfileJsonSchema, ProfileParamsSchema, ProfilePatchSchema, ProfilePutS
 export function registerProfileRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.put(
     '/v1/profiles/:profileId',
-    { schema: { params: ProfileParamsSchema, body: ProfilePutSchema, response: { 200: ProfileJsonSchema, 201: ProfileJsonSchema } } },
+    { config: { scope: 'profiles:write' }, schema: { params: ProfileParamsSchema, body: ProfilePutSchema, response: { 200: ProfileJsonSchema, 201: ProfileJsonSchema } } },
     async (request, reply) => {
       const checked = checkProfileInput(request.body, deps.defaultRegion);
       if (!checked.ok) return sendProblem(reply, invalidRequest(checked.errors));
@@ -19,7 +19,7 @@ export function registerProfileRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.get(
     '/v1/profiles/:profileId',
-    { schema: { params: ProfileParamsSchema, response: { 200: ProfileJsonSchema } } },
+    { config: { scope: 'profiles:read' }, schema: { params: ProfileParamsSchema, response: { 200: ProfileJsonSchema } } },
     async (request, reply) => {
       const profile = await deps.store.getProfile(request.spaceId, request.params.profileId);
       if (profile === null) return sendProblem(reply, profileNotFound(request.params.profileId));
@@ -29,7 +29,7 @@ export function registerProfileRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.patch(
     '/v1/profiles/:profileId',
-    { schema: { params: ProfileParamsSchema, body: ProfilePatchSchema, response: { 200: ProfileJsonSchema } } },
+    { config: { scope: 'profiles:write' }, schema: { params: ProfileParamsSchema, body: ProfilePatchSchema, response: { 200: ProfileJsonSchema } } },
     async (request, reply) => {
       const checked = checkProfileInput(request.body, deps.defaultRegion);
       if (!checked.ok) return sendProblem(reply, invalidRequest(checked.errors));
@@ -42,7 +42,7 @@ export function registerProfileRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.delete(
     '/v1/profiles/:profileId',
-    { schema: { params: ProfileParamsSchema } },
+    { config: { scope: 'profiles:write' }, schema: { params: ProfileParamsSchema } },
     async (request, reply) => {
       const deleted = await deps.store.deleteProfile(request.spaceId, request.params.profileId);
       if (!deleted) return sendProblem(reply, profileNotFound(request.params.profileId));

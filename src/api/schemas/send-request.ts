@@ -7,7 +7,7 @@ export const SEND_LIMITS = {
   bodyLength: 10_000,
   titleLength: 250,
   rules: 10,
-  ruleSetNameLength: 100,
+  ruleSetNameLength: 64,
   profileIdLength: 256,
   addressLength: 256,
   toFields: 20,
@@ -43,6 +43,15 @@ export const RuleObjectSchema = Type.Object(
 );
 
 export const RuleSchema = Type.Union([ChannelIdSchema, RuleObjectSchema]);
+
+/** A fallback route: the channels to try, in order. */
+export const RulesSchema = Type.Array(RuleSchema, { minItems: 1, maxItems: SEND_LIMITS.rules });
+
+/** The name of a stored rule set. `.` and `..` are excluded because URL clients resolve them as path segments. */
+export const RuleSetNameSchema = Type.String({
+  pattern: `^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,${SEND_LIMITS.ruleSetNameLength}}$`,
+  description: `1 to ${SEND_LIMITS.ruleSetNameLength} letters, digits, dots, underscores or hyphens, other than . and ..`,
+});
 
 export const ToSchema = Type.Object(
   {
@@ -147,8 +156,8 @@ export const SendRequestSchema = Type.Object(
     body: Type.String({ minLength: 1, maxLength: SEND_LIMITS.bodyLength }),
     title: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.titleLength })),
     to: ToSchema,
-    rules: Type.Optional(Type.Array(RuleSchema, { minItems: 1, maxItems: SEND_LIMITS.rules })),
-    ruleSet: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.ruleSetNameLength })),
+    rules: Type.Optional(RulesSchema),
+    ruleSet: Type.Optional(RuleSetNameSchema),
     customBody: Type.Optional(CustomBodySchema),
     channelOptions: Type.Optional(ChannelOptionsSchema),
     metadata: Type.Optional(FreeObjectSchema(SEND_LIMITS.metadataFields)),

@@ -4,6 +4,10 @@ import type { DialectName } from '../dialect.js';
 import type { Database } from '../schema.js';
 import { initialMigration } from './001-initial.js';
 import { providerFactsMigration } from './002-provider-facts.js';
+import { appFeedMigration } from './003-app-feed.js';
+import { spacesKeysMigration } from './004-spaces-keys.js';
+import { idempotencyRuleSetsMigration } from './005-idempotency-rulesets.js';
+import { webhooksMigration } from './006-webhooks.js';
 
 /** Every migration by name. Kysely applies them in name order, so names start with a number. */
 class InCodeMigrationProvider implements MigrationProvider {
@@ -13,6 +17,10 @@ class InCodeMigrationProvider implements MigrationProvider {
     return {
       '001-initial': initialMigration(this.dialect),
       '002-provider-facts': providerFactsMigration(),
+      '003-app-feed': appFeedMigration(this.dialect),
+      '004-spaces-keys': spacesKeysMigration(),
+      '005-idempotency-rulesets': idempotencyRuleSetsMigration(),
+      '006-webhooks': webhooksMigration(this.dialect),
     };
   }
 }
