@@ -1,4 +1,5 @@
-import { createECDH, randomBytes } from 'node:crypto';
+import { createECDH, randomBytes, type ECDH } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeedMessage, InboxPage } from '../../src/channels/app/protocol.js';
 import { api, startTestServer, waitForMessage, type TestServer } from '../helpers/server.js';
@@ -13,11 +14,21 @@ interface MessageBody {
 }
 interface DeviceBody { deviceId: string; push: { endpoint: string; keys: { p256dh: string; auth: string } } | null; createdAt: string; lastSeenAt: string }
 
-/** Keys a browser would make for a push subscription. */
-function subscriptionKeys(): { p256dh: string; auth: string } {
+/** The part of http_ece 1.2 (no type declarations) that decrypts a push as a browser does. */
+interface HttpEce {
+  decrypt(buffer: Buffer, params: { version: 'aes128gcm'; privateKey: ECDH; authSecret: string }): Buffer;
+}
+const ece = createRequire(import.meta.url)('http_ece') as HttpEce;
+
+/** Keys a browser would make for a push subscription, with the private half it keeps. */
+function browserKeys(): { keys: { p256dh: string; auth: string }; ecdh: ECDH } {
   const ecdh = createECDH('prime256v1');
   ecdh.generateKeys();
-  return { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') };
+  return { keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') }, ecdh };
+}
+
+function subscriptionKeys(): { p256dh: string; auth: string } {
+  return browserKeys().keys;
 }
 
 async function send(server: TestServer, body: Record<string, unknown>): Promise<string> {
@@ -110,7 +121,7 @@ describe('app inbox and devices over HTTP', () => {
     const push = server.sandbox.push!;
     const { endpoint } = push.subscribe();
     const { token } = await appToken(server, 'pushed');
-    const keys = subscriptionKeys();
+    const { keys, ecdh } = browserKeys();
     const registered = await appApi<DeviceBody>(server, token, 'PUT', '/v1/app/devices/browser-1', { push: { endpoint, keys, expirationTime: null } });
     expect(registered.status).toBe(200);
     expect(registered.body).toMatchObject({ deviceId: 'browser-1', push: { endpoint, keys } });
@@ -121,6 +132,8 @@ describe('app inbox and devices over HTTP', () => {
     expect(waiting.steps[0]!.attempts[0]!.status).toBe('accepted');
     const record = await push.waitFor((item) => item.endpoint === endpoint, 10_000);
     expect(record.status).toBe(201);
+    const payload = JSON.parse(ece.decrypt(record.body, { version: 'aes128gcm', privateKey: ecdh, authSecret: keys.auth }).toString('utf8')) as FeedMessage;
+    expect(payload).toMatchObject({ type: 'message', messageId, body: 'Flash sale starts now' });
 
     // The woken app reads its inbox and acknowledges.
     const inbox = await appApi<InboxPage>(server, token, 'GET', '/v1/app/inbox');
@@ -129,17 +142,24 @@ describe('app inbox and devices over HTTP', () => {
     expect((await waitForMessage<MessageBody>(server, messageId)).status).toBe('delivered');
   });
 
-  it('gone push subscription leaves the user without a device', async () => {
+  it('gone push subscription falls back to SMS', async () => {
     const push = server.sandbox.push!;
     const { endpoint } = push.subscribe({ respond: 410 });
     const { token } = await appToken(server, 'gone');
     await appApi(server, token, 'PUT', '/v1/app/devices/browser-1', { push: { endpoint, keys: subscriptionKeys() } });
 
-    const messageId = await send(server, { body: 'Anyone there?', to: { profileId: 'gone' }, rules: ['appMessaging'] });
+    const messageId = await send(server, {
+      body: 'Anyone there?',
+      to: { profileId: 'gone', phoneNumber: '+12025550101' },
+      rules: ['appMessaging', 'sms'],
+    });
 
     const message = await waitForMessage<MessageBody>(server, messageId);
-    expect(message.status).toBe('failed');
+    expect(message.status).toBe('delivered');
+    expect(message.channel).toBe('sms');
+    expect(message.steps[0]!.status).toBe('failed');
     expect(message.steps[0]!.attempts[0]!.errorCode).toBe('no-device');
+    expect(push.received().filter((item) => item.endpoint === endpoint).map((item) => item.status)).toEqual([410]);
     expect((await appApi(server, token, 'DELETE', '/v1/app/devices/browser-1')).status).toBe(404);
   });
 
