@@ -52,6 +52,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`cascade: start-up failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    process.stderr.write(`cascade: start-up failed: ${(error as Error).message}. Set PORT (and HOST) to a free address.\n`);
+  } else if (error instanceof Error && error.message.startsWith('PostgreSQL support is not built yet')) {
+    process.stderr.write(`cascade: start-up failed: ${error.message}\n`);
+  } else {
+    process.stderr.write(`cascade: start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
   process.exit(1);
 });

@@ -213,7 +213,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       adminKey: config.adminKey,
       now,
       defaultRegion: config.defaultRegion,
-      onAccepted: () => delivery.worker.wake(),
+      onAccepted: (count) => {
+        delivery.metrics.messagesAccepted.inc(count);
+        delivery.worker.wake();
+      },
       cancelMessage: (spaceId, messageId) => delivery.cancelMessage(spaceId, messageId),
       logger: logger.child({ part: 'api' }),
       meta:
@@ -226,6 +229,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
               onWebhook: (spaceId, items) => delivery.meta.handle(spaceId, items),
             },
       appTokens: { secret: appTokenSecret.secret, ttlSeconds: config.appTokenTtlSeconds },
+      rateLimit: { perMinute: config.rateLimitPerMinute, perIpPerMinute: config.rateLimitPerIpPerMinute },
     });
     await registerAppRoutes(api, {
       feed: store.appFeed,

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { MetaWebhookItem } from '../channels/meta/webhook.js';
 import type { MessageView, Store } from '../store/types.js';
+import type { RateLimitSettings } from './rate-limit.js';
 
 /** Dependencies of the HTTP API on the rest of the process. */
 export interface ApiDeps {
@@ -19,7 +20,7 @@ export interface ApiDeps {
   /** ISO 3166 country for phone numbers in national format; null rejects them. */
   defaultRegion: string | null;
   /** Called after new messages are committed, to wake the delivery worker. */
-  onAccepted(): void;
+  onAccepted(count: number): void;
   /** Cancels an unfinished message; null when the message does not exist. */
   cancelMessage(spaceId: string, messageId: string): Promise<MessageView | null>;
   logger: Logger;
@@ -27,6 +28,8 @@ export interface ApiDeps {
   meta?: MetaWebhookDeps | null;
   /** App token settings; null or absent leaves `POST /v1/app/tokens` out. */
   appTokens?: AppTokenDeps | null;
+  /** Request rate limits; null or absent turns them off. */
+  rateLimit?: RateLimitSettings | null;
 }
 
 export interface AppTokenDeps {

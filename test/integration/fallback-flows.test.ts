@@ -83,4 +83,13 @@ describe('fallback flows over real sockets', () => {
     const mail = server.sandbox.smtp!.messages().find((item) => item.to.includes('ada@example.com'));
     expect(mail?.subject).toBe('Sign-in code');
   });
+
+  it('counts accepted messages in metrics', async () => {
+    const response = await fetch(`${server.url}/metrics`);
+    const text = await response.text();
+
+    expect(response.status).toBe(200);
+    // The three sends above.
+    expect(text).toMatch(/^cascade_messages_accepted_total 3$/m);
+  });
 });

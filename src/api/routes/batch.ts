@@ -5,9 +5,9 @@ import { Idempotency } from '../idempotency.js';
 import { invalidRequest, sendProblem } from '../problem.js';
 import { loadRuleSetCatalog } from '../rule-sets.js';
 import type { FieldError } from '../schema-errors.js';
-import { IdempotencyHeadersSchema } from '../schemas/idempotency.js';
+import { IDEMPOTENCY_PROBLEMS, IdempotencyHeadersSchema } from '../schemas/idempotency.js';
 import { BatchResponseSchema } from '../schemas/message-view.js';
-import { BatchRequestSchema } from '../schemas/send-request.js';
+import { BatchRequestDocumentSchema, BatchRequestSchema, MAX_BATCH_SIZE } from '../schemas/send-request.js';
 import { parseSendRequest } from '../send-request.js';
 import { wakeWorker } from './messages.js';
 
@@ -31,7 +31,19 @@ export function registerBatchRoute(app: ApiInstance, deps: ApiDeps): void {
     {
       bodyLimit: BATCH_BODY_LIMIT,
       config: { scope: 'messages:write' },
-      schema: { headers: IdempotencyHeadersSchema, body: BatchRequestSchema, response: { 202: BatchResponseSchema } },
+      schema: {
+        summary: 'Send a batch of messages',
+        description:
+          `Takes up to ${MAX_BATCH_SIZE} send requests (at most 10 MiB) and checks each on its own, so that one bad item does not reject the others. ` +
+          'The valid items are stored together and the response is 202 with the message id of each accepted item and the errors of each rejected one, by index. ' +
+          'When no item is valid, nothing is stored and the response is 400 with every error.\n\n' +
+          'A retry with the same `Idempotency-Key` and body within 24 hours gets the first response again and sends nothing.',
+        headers: IdempotencyHeadersSchema,
+        body: BatchRequestSchema,
+        documentedBody: BatchRequestDocumentSchema,
+        response: { 202: BatchResponseSchema },
+        problems: IDEMPOTENCY_PROBLEMS,
+      },
       preHandler: idempotency.preHandler,
       onResponse: idempotency.onResponse,
     },
@@ -61,7 +73,7 @@ export function registerBatchRoute(app: ApiInstance, deps: ApiDeps): void {
       const response = { accepted, rejected };
       if (!(await idempotency.storeMessages(request, reply, messages, { status: 202, body: response }))) return reply;
       request.log.info({ accepted: accepted.length, rejected: rejected.length }, 'message batch accepted');
-      wakeWorker(deps, request.log);
+      wakeWorker(deps, request.log, messages.length);
       return reply.status(202).send(response);
     },
   );

@@ -5,7 +5,7 @@ import { Idempotency } from '../idempotency.js';
 import { toDateTime, toMessageJson } from '../message-view.js';
 import { invalidRequest, problem, sendProblem } from '../problem.js';
 import { loadRuleSetCatalog } from '../rule-sets.js';
-import { IdempotencyHeadersSchema } from '../schemas/idempotency.js';
+import { IDEMPOTENCY_PROBLEMS, IdempotencyHeadersSchema } from '../schemas/idempotency.js';
 import {
   MessageIdParamsSchema,
   MessageJsonSchema,
@@ -29,7 +29,17 @@ export function registerMessageRoutes(app: ApiInstance, deps: ApiDeps): void {
     '/v1/messages',
     {
       config: { scope: 'messages:write' },
-      schema: { headers: IdempotencyHeadersSchema, body: SendRequestSchema, response: { 201: SendResponseSchema } },
+      schema: {
+        summary: 'Send a message',
+        description:
+          'Checks the send request, stores the message with its fallback route and responds with 201 before any channel is tried. ' +
+          'Follow the message with `GET /v1/messages/{id}` or with status webhooks.\n\n' +
+          'A retry with the same `Idempotency-Key` and body within 24 hours gets the first response again, with `Idempotent-Replayed: true`, and sends nothing.',
+        headers: IdempotencyHeadersSchema,
+        body: SendRequestSchema,
+        response: { 201: SendResponseSchema },
+        problems: IDEMPOTENCY_PROBLEMS,
+      },
       preHandler: idempotency.preHandler,
       onResponse: idempotency.onResponse,
     },
@@ -63,7 +73,15 @@ export function registerMessageRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.get(
     '/v1/messages/:id',
-    { config: { scope: 'messages:read' }, schema: { params: MessageIdParamsSchema, response: { 200: MessageJsonSchema } } },
+    {
+      config: { scope: 'messages:read' },
+      schema: {
+        summary: 'Get a message',
+        description: 'Returns the message with its status, the channel that succeeded, and every step, attempt, receipt and event.',
+        params: MessageIdParamsSchema,
+        response: { 200: MessageJsonSchema },
+      },
+    },
     async (request, reply) => {
       const view = await deps.store.getMessage(request.spaceId, request.params.id);
       if (view === null) return sendProblem(reply, messageNotFound(request.params.id));
@@ -73,7 +91,15 @@ export function registerMessageRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.get(
     '/v1/messages',
-    { config: { scope: 'messages:read' }, schema: { querystring: MessageListQuerySchema, response: { 200: MessagePageJsonSchema } } },
+    {
+      config: { scope: 'messages:read' },
+      schema: {
+        summary: 'List messages',
+        description: 'Pages through the messages of the space, newest first. Pass `nextCursor` as `cursor` for the next page; it is null on the last page.',
+        querystring: MessageListQuerySchema,
+        response: { 200: MessagePageJsonSchema },
+      },
+    },
     async (request, reply) => {
       const query = request.query;
       const filter: MessageFilter = { limit: query.limit ?? DEFAULT_PAGE_SIZE };
@@ -95,7 +121,16 @@ export function registerMessageRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.post(
     '/v1/messages/:id/cancel',
-    { config: { scope: 'messages:write' }, schema: { params: MessageIdParamsSchema, response: { 200: MessageJsonSchema } } },
+    {
+      config: { scope: 'messages:write' },
+      schema: {
+        summary: 'Cancel a message',
+        description: 'Ends a message that is not final as `cancelled`, cancels each of its unfinished steps, and returns it. A provider that already has the message may still deliver it.',
+        params: MessageIdParamsSchema,
+        response: { 200: MessageJsonSchema },
+        problems: { 409: 'The message is already final, so it cannot be cancelled.' },
+      },
+    },
     async (request, reply) => {
       const { id } = request.params;
       const current = await deps.store.getMessage(request.spaceId, id);
@@ -122,9 +157,9 @@ export function messageNotFound(id: string) {
 }
 
 /** Wakes the delivery worker. The messages are committed already, so a failing wake-up only delays them until the next poll. */
-export function wakeWorker(deps: ApiDeps, log: { error(object: object, message: string): void }): void {
+export function wakeWorker(deps: ApiDeps, log: { error(object: object, message: string): void }, count = 1): void {
   try {
-    deps.onAccepted();
+    deps.onAccepted(count);
   } catch (error) {
     log.error({ err: error }, 'waking the delivery worker failed, so accepted messages wait for its next poll');
   }
