@@ -5,7 +5,7 @@ import type { ApiDeps, ApiInstance } from '../deps.js';
 import { coversScopes, expandScopes, REQUESTABLE_SCOPES, type ApiKeys, type Scope } from '../keys.js';
 import { toDateTime } from '../message-view.js';
 import { problem, sendProblem } from '../problem.js';
-import { DateTimeSchema, NullableDateTimeSchema } from '../schemas/common.js';
+import { DateTimeSchema, NoContentSchema, NullableDateTimeSchema } from '../schemas/common.js';
 
 const ID_LIMITS = { minLength: 1, maxLength: 100 };
 
@@ -19,7 +19,7 @@ const SpaceListJsonSchema = Type.Object({ items: Type.Array(SpaceJsonSchema) });
 
 const CreateSpaceSchema = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: 'a name for people; need not be unique' }) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'Acme Retail' }] },
 );
 
 const SpaceParamsSchema = Type.Object({ spaceId: Type.String(ID_LIMITS) });
@@ -37,7 +37,7 @@ const CreateKeySchema = Type.Object(
     ),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'a label for people, such as where the key is used' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'web shop', scopes: ['messages:write', 'messages:read'] }] },
 );
 type CreateKeyBody = Static<typeof CreateKeySchema>;
 
@@ -57,14 +57,28 @@ const KeyJsonSchema = Type.Object({
 
 const KeyListJsonSchema = Type.Object({ items: Type.Array(KeyJsonSchema) });
 
-const IssuedKeyJsonSchema = Type.Object({
-  keyId: Type.String(),
-  key: Type.String({ description: 'the API key; this response is the only time it is shown' }),
-  prefix: Type.String(),
-  name: Type.Union([Type.String(), Type.Null()]),
-  scopes: ScopesJsonSchema,
-  createdAt: DateTimeSchema,
-});
+const IssuedKeyJsonSchema = Type.Object(
+  {
+    keyId: Type.String(),
+    key: Type.String({ description: 'the API key; this response is the only time it is shown' }),
+    prefix: Type.String(),
+    name: Type.Union([Type.String(), Type.Null()]),
+    scopes: ScopesJsonSchema,
+    createdAt: DateTimeSchema,
+  },
+  {
+    examples: [
+      {
+        keyId: 'b3c16ac59d701980',
+        key: 'csk_b3c16ac59d701980_WuZ_pcMFipOInyDSe2HoRpwwPZQ1ghAubEIfgm0Z0x4',
+        prefix: 'csk_b3c16ac5',
+        name: 'web shop',
+        scopes: ['messages:write', 'messages:read'],
+        createdAt: '2025-06-01T12:00:00.000Z',
+      },
+    ],
+  },
+);
 
 function toSpaceJson(space: Space) {
   return { spaceId: space.id, name: space.name, createdAt: toDateTime(space.createdAt) };
@@ -107,7 +121,8 @@ function keyNotFound(keyId: string) {
  * - `DELETE /v1/admin/spaces/{spaceId}/keys/{keyId}` → 204; revoking a revoked key changes nothing
  */
 export function registerAdminRoutes(app: ApiInstance, deps: ApiDeps, keys: ApiKeys): void {
-  app.post('/v1/admin/spaces', { schema: { body: CreateSpaceSchema, response: { 201: SpaceJsonSchema } } }, async (request, reply) => {
+  const createSpaceSchema = { summary: 'Create a space', body: CreateSpaceSchema, response: { 201: SpaceJsonSchema } };
+  app.post('/v1/admin/spaces', { schema: createSpaceSchema }, async (request, reply) => {
     const now = deps.now();
     const space: Space = { id: uuidv7(now), name: request.body.name, createdAt: now };
     await deps.store.createSpace(space);
@@ -115,13 +130,14 @@ export function registerAdminRoutes(app: ApiInstance, deps: ApiDeps, keys: ApiKe
     return reply.status(201).send(toSpaceJson(space));
   });
 
-  app.get('/v1/admin/spaces', { schema: { response: { 200: SpaceListJsonSchema } } }, async (_request, reply) => {
+  app.get('/v1/admin/spaces', { schema: { summary: 'List spaces', description: 'Returns every space, oldest first.', response: { 200: SpaceListJsonSchema } } }, async (_request, reply) => {
     // NOTE: not paged; an operator is expected to run tens or hundreds of spaces, not millions.
     const spaces = await deps.store.listSpaces();
     return reply.send({ items: spaces.map(toSpaceJson) });
   });
 
-  app.get('/v1/admin/spaces/:spaceId', { schema: { params: SpaceParamsSchema, response: { 200: SpaceJsonSchema } } }, async (request, reply) => {
+  const getSpaceSchema = { summary: 'Get a space', params: SpaceParamsSchema, response: { 200: SpaceJsonSchema } };
+  app.get('/v1/admin/spaces/:spaceId', { schema: getSpaceSchema }, async (request, reply) => {
     const space = await deps.store.getSpace(request.params.spaceId);
     if (space === null) return sendProblem(reply, spaceNotFound(request.params.spaceId));
     return reply.send(toSpaceJson(space));
@@ -129,7 +145,15 @@ export function registerAdminRoutes(app: ApiInstance, deps: ApiDeps, keys: ApiKe
 
   app.post(
     '/v1/admin/spaces/:spaceId/keys',
-    { schema: { params: SpaceParamsSchema, body: CreateKeySchema, response: { 201: IssuedKeyJsonSchema } } },
+    {
+      schema: {
+        summary: 'Issue an API key for a space',
+        description: 'Issues a key with the scopes given, or with every scope when scopes is left out. The response is the only one that contains the key.',
+        params: SpaceParamsSchema,
+        body: CreateKeySchema,
+        response: { 201: IssuedKeyJsonSchema },
+      },
+    },
     async (request, reply) => {
       const { spaceId } = request.params;
       if ((await deps.store.getSpace(spaceId)) === null) return sendProblem(reply, spaceNotFound(spaceId));
@@ -139,7 +163,14 @@ export function registerAdminRoutes(app: ApiInstance, deps: ApiDeps, keys: ApiKe
 
   app.get(
     '/v1/admin/spaces/:spaceId/keys',
-    { schema: { params: SpaceParamsSchema, response: { 200: KeyListJsonSchema } } },
+    {
+      schema: {
+        summary: 'List the API keys of a space',
+        description: 'Returns every key of the space, revoked ones included, without the keys themselves.',
+        params: SpaceParamsSchema,
+        response: { 200: KeyListJsonSchema },
+      },
+    },
     async (request, reply) => {
       const { spaceId } = request.params;
       if ((await deps.store.getSpace(spaceId)) === null) return sendProblem(reply, spaceNotFound(spaceId));
@@ -148,7 +179,13 @@ export function registerAdminRoutes(app: ApiInstance, deps: ApiDeps, keys: ApiKe
     },
   );
 
-  app.delete('/v1/admin/spaces/:spaceId/keys/:keyId', { schema: { params: SpaceKeyParamsSchema } }, async (request, reply) => {
+  const revokeSchema = {
+    summary: 'Revoke an API key of a space',
+    description: 'Revokes the key; revoking a revoked key changes nothing.',
+    params: SpaceKeyParamsSchema,
+    response: { 204: NoContentSchema },
+  };
+  app.delete('/v1/admin/spaces/:spaceId/keys/:keyId', { schema: revokeSchema }, async (request, reply) => {
     const { spaceId, keyId } = request.params;
     if ((await deps.store.getSpace(spaceId)) === null) return sendProblem(reply, spaceNotFound(spaceId));
     const revoked = await keys.revoke(spaceId, keyId);
@@ -166,12 +203,26 @@ export function registerAdminRoutes(app: ApiInstance, deps: ApiDeps, keys: ApiKe
 export function registerKeyRoutes(app: ApiInstance, keys: ApiKeys): void {
   const config = { scope: 'admin' as const };
 
-  app.get('/v1/keys', { config, schema: { response: { 200: KeyListJsonSchema } } }, async (request, reply) => {
+  const listSchema = {
+    summary: 'List the API keys of the space',
+    description: 'Returns every key of the caller\'s space, revoked ones included, without the keys themselves.',
+    response: { 200: KeyListJsonSchema },
+  };
+  app.get('/v1/keys', { config, schema: listSchema }, async (request, reply) => {
     const records = await keys.list(request.spaceId);
     return reply.send({ items: records.map(toKeyJson) });
   });
 
-  app.post('/v1/keys', { config, schema: { body: CreateKeySchema, response: { 201: IssuedKeyJsonSchema } } }, async (request, reply) => {
+  const issueSchema = {
+    summary: 'Issue an API key',
+    description:
+      'Issues a key of the caller\'s space with the scopes given, or with every scope when scopes is left out. A key can issue only scopes it has itself, ' +
+      'so a key with a scope list cannot issue a key without one. The response is the only one that contains the key.',
+    body: CreateKeySchema,
+    response: { 201: IssuedKeyJsonSchema },
+    problems: { 403: 'The calling key lacks the admin scope, or a scope it asked the new key to have.' },
+  };
+  app.post('/v1/keys', { config, schema: issueSchema }, async (request, reply) => {
     // Every request here passed key authentication; without its key nothing may be issued.
     const granted = request.apiKey === null ? [] : request.apiKey.scopes;
     const requested = request.body.scopes === undefined ? null : expandScopes(request.body.scopes);
@@ -181,7 +232,13 @@ export function registerKeyRoutes(app: ApiInstance, keys: ApiKeys): void {
     return reply.status(201).send(await issueKey(keys, request.spaceId, request.body));
   });
 
-  app.delete('/v1/keys/:keyId', { config, schema: { params: KeyParamsSchema } }, async (request, reply) => {
+  const revokeSchema = {
+    summary: 'Revoke an API key',
+    description: 'Revokes any key of the caller\'s space, the calling key included.',
+    params: KeyParamsSchema,
+    response: { 204: NoContentSchema },
+  };
+  app.delete('/v1/keys/:keyId', { config, schema: revokeSchema }, async (request, reply) => {
     const revoked = await keys.revoke(request.spaceId, request.params.keyId);
     if (revoked === null) return sendProblem(reply, keyNotFound(request.params.keyId));
     return reply.status(204).send();

@@ -13,16 +13,29 @@ const AppTokenRequestSchema = Type.Object(
   {
     profileId: Type.String({ minLength: 1, maxLength: SEND_LIMITS.profileIdLength, description: 'the profile the app is signed in as' }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ profileId: 'cust-1042' }] },
 );
 
-const AppTokenResponseSchema = Type.Object({
-  token: Type.String({ description: 'app token for Sec-WebSocket-Protocol or Authorization: Bearer' }),
-  expiresAt: DateTimeSchema,
-  profileId: Type.String(),
-  appUserId: Type.String({ description: 'the address appMessaging sends this profile to' }),
-  socketUrl: Type.String({ description: 'path of the app socket' }),
-});
+const AppTokenResponseSchema = Type.Object(
+  {
+    token: Type.String({ description: 'app token for Sec-WebSocket-Protocol or Authorization: Bearer' }),
+    expiresAt: DateTimeSchema,
+    profileId: Type.String(),
+    appUserId: Type.String({ description: 'the address appMessaging sends this profile to' }),
+    socketUrl: Type.String({ description: 'path of the app socket' }),
+  },
+  {
+    examples: [
+      {
+        token: 'cat1.eyJzcGFjZUlkIjoiZGVmYXVsdCIsInByb2ZpbGVJZCI6ImN1c3QtMTA0MiJ9.6yBgNiS24FUziFe-7dFOT6ZYaSImeQX05M1OqiJFaZw',
+        expiresAt: '2025-06-01T13:00:00.000Z',
+        profileId: 'cust-1042',
+        appUserId: 'cust-1042',
+        socketUrl: APP_SOCKET_PATH,
+      },
+    ],
+  },
+);
 
 /**
  * `POST /v1/app/tokens`: the business's backend requests an app token for one profile and hands
@@ -39,7 +52,16 @@ export function registerAppTokenRoute(app: ApiInstance, deps: ApiDeps): void {
 
   app.post(
     '/v1/app/tokens',
-    { schema: { body: AppTokenRequestSchema, response: { 201: AppTokenResponseSchema } } },
+    {
+      schema: {
+        summary: 'Issue an app token',
+        description:
+          'Issues a token for the app of one profile, for the business\'s backend to hand to its app. ' +
+          'A profile that does not exist is created, and a profile without an appUserId gets its profileId as appUserId, so that appMessaging can reach it.',
+        body: AppTokenRequestSchema,
+        response: { 201: AppTokenResponseSchema },
+      },
+    },
     async (request, reply) => {
       const now = deps.now();
       const { profileId } = request.body;

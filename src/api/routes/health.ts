@@ -5,7 +5,13 @@ import type { ApiInstance } from '../deps.js';
 export function registerHealthRoute(app: ApiInstance): void {
   app.get(
     '/healthz',
-    { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      schema: {
+        summary: 'Health check',
+        description: 'Responds with 200 once the server accepts requests. Needs no credentials.',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
 }

@@ -1,13 +1,23 @@
 import type { ApiDeps, ApiInstance } from '../deps.js';
 import { invalidRequest, problem, sendProblem } from '../problem.js';
 import { checkProfileInput, toProfileJson } from '../profile-input.js';
+import { NoContentSchema } from '../schemas/common.js';
 import { ProfileJsonSchema, ProfileParamsSchema, ProfilePatchSchema, ProfilePutSchema } from '../schemas/profile.js';
 
 /** `PUT`, `GET`, `PATCH` and `DELETE /v1/profiles/{profileId}`. */
 export function registerProfileRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.put(
     '/v1/profiles/:profileId',
-    { config: { scope: 'profiles:write' }, schema: { params: ProfileParamsSchema, body: ProfilePutSchema, response: { 200: ProfileJsonSchema, 201: ProfileJsonSchema } } },
+    {
+      config: { scope: 'profiles:write' },
+      schema: {
+        summary: 'Create or replace a profile',
+        description: 'Stores the whole profile: fields left out become empty. Responds with 201 when the profile is new and 200 when it replaced one.',
+        params: ProfileParamsSchema,
+        body: ProfilePutSchema,
+        response: { 200: ProfileJsonSchema, 201: ProfileJsonSchema },
+      },
+    },
     async (request, reply) => {
       const checked = checkProfileInput(request.body, deps.defaultRegion);
       if (!checked.ok) return sendProblem(reply, invalidRequest(checked.errors));
@@ -19,7 +29,7 @@ export function registerProfileRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.get(
     '/v1/profiles/:profileId',
-    { config: { scope: 'profiles:read' }, schema: { params: ProfileParamsSchema, response: { 200: ProfileJsonSchema } } },
+    { config: { scope: 'profiles:read' }, schema: { summary: 'Get a profile', params: ProfileParamsSchema, response: { 200: ProfileJsonSchema } } },
     async (request, reply) => {
       const profile = await deps.store.getProfile(request.spaceId, request.params.profileId);
       if (profile === null) return sendProblem(reply, profileNotFound(request.params.profileId));
@@ -29,7 +39,17 @@ export function registerProfileRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.patch(
     '/v1/profiles/:profileId',
-    { config: { scope: 'profiles:write' }, schema: { params: ProfileParamsSchema, body: ProfilePatchSchema, response: { 200: ProfileJsonSchema } } },
+    {
+      config: { scope: 'profiles:write' },
+      schema: {
+        summary: 'Update a profile',
+        description:
+          'Applies a JSON Merge Patch (RFC 7396): fields left out stay as they are, null removes an address, a property or the time zone, and optOuts replaces the list.',
+        params: ProfileParamsSchema,
+        body: ProfilePatchSchema,
+        response: { 200: ProfileJsonSchema },
+      },
+    },
     async (request, reply) => {
       const checked = checkProfileInput(request.body, deps.defaultRegion);
       if (!checked.ok) return sendProblem(reply, invalidRequest(checked.errors));
@@ -42,7 +62,10 @@ export function registerProfileRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.delete(
     '/v1/profiles/:profileId',
-    { config: { scope: 'profiles:write' }, schema: { params: ProfileParamsSchema } },
+    {
+      config: { scope: 'profiles:write' },
+      schema: { summary: 'Delete a profile', params: ProfileParamsSchema, response: { 204: NoContentSchema } },
+    },
     async (request, reply) => {
       const deleted = await deps.store.deleteProfile(request.spaceId, request.params.profileId);
       if (!deleted) return sendProblem(reply, profileNotFound(request.params.profileId));

@@ -2,6 +2,7 @@ import type { ApiDeps, ApiInstance } from '../deps.js';
 import { invalidRequest, problem, sendProblem } from '../problem.js';
 import { toRuleSetJson } from '../rule-sets.js';
 import type { FieldError } from '../schema-errors.js';
+import { NoContentSchema } from '../schemas/common.js';
 import { MAX_RULE_SETS, RuleSetJsonSchema, RuleSetListJsonSchema, RuleSetParamsSchema, RuleSetPutSchema } from '../schemas/rule-set.js';
 import { planRules } from '../send-request.js';
 
@@ -12,7 +13,18 @@ import { planRules } from '../send-request.js';
 export function registerRuleSetRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.put(
     '/v1/rulesets/:name',
-    { schema: { params: RuleSetParamsSchema, body: RuleSetPutSchema, response: { 200: RuleSetJsonSchema, 201: RuleSetJsonSchema } } },
+    {
+      schema: {
+        summary: 'Create or replace a rule set',
+        description:
+          'Stores the rules under the name, checked as a send request\'s rules are. Responds with 201 when the rule set is new and 200 when it replaced one. ' +
+          'Messages sent earlier keep the route they were planned with.',
+        params: RuleSetParamsSchema,
+        body: RuleSetPutSchema,
+        response: { 200: RuleSetJsonSchema, 201: RuleSetJsonSchema },
+        problems: { 409: `The space already has ${MAX_RULE_SETS} rule sets, the maximum, so a new one was not created.` },
+      },
+    },
     async (request, reply) => {
       const errors: FieldError[] = [];
       planRules(request.body.rules, '/rules', errors);
@@ -33,7 +45,7 @@ export function registerRuleSetRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.get(
     '/v1/rulesets/:name',
-    { schema: { params: RuleSetParamsSchema, response: { 200: RuleSetJsonSchema } } },
+    { schema: { summary: 'Get a rule set', params: RuleSetParamsSchema, response: { 200: RuleSetJsonSchema } } },
     async (request, reply) => {
       const ruleSet = await deps.store.getRuleSet(request.spaceId, request.params.name);
       if (ruleSet === null) return sendProblem(reply, ruleSetNotFound(request.params.name));
@@ -41,14 +53,15 @@ export function registerRuleSetRoutes(app: ApiInstance, deps: ApiDeps): void {
     },
   );
 
-  app.get('/v1/rulesets', { schema: { response: { 200: RuleSetListJsonSchema } } }, async (request, reply) => {
+  const listSchema = { summary: 'List rule sets', description: 'Returns every rule set of the space, by name.', response: { 200: RuleSetListJsonSchema } };
+  app.get('/v1/rulesets', { schema: listSchema }, async (request, reply) => {
     const ruleSets = await deps.store.listRuleSets(request.spaceId);
     return reply.send({ items: ruleSets.map(toRuleSetJson) });
   });
 
   app.delete(
     '/v1/rulesets/:name',
-    { schema: { params: RuleSetParamsSchema } },
+    { schema: { summary: 'Delete a rule set', description: 'Sends that name it fail validation from then on.', params: RuleSetParamsSchema, response: { 204: NoContentSchema } } },
     async (request, reply) => {
       const deleted = await deps.store.deleteRuleSet(request.spaceId, request.params.name);
       if (!deleted) return sendProblem(reply, ruleSetNotFound(request.params.name));

@@ -6,6 +6,7 @@ import type { ApiDeps, ApiInstance } from '../deps.js';
 import { toDateTime } from '../message-view.js';
 import { httpProblem, invalidRequest, problem, sendProblem } from '../problem.js';
 import type { FieldError } from '../schema-errors.js';
+import { NoContentSchema } from '../schemas/common.js';
 import {
   DeadLetterPageJsonSchema,
   DeadLetterParamsSchema,
@@ -29,7 +30,19 @@ import {
 export function registerWebhookRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.post(
     '/v1/webhooks',
-    { schema: { body: WebhookCreateSchema, response: { 201: WebhookCreatedJsonSchema } } },
+    {
+      schema: {
+        summary: 'Create a webhook endpoint',
+        description:
+          'Registers a URL that receives a POST for each event of the chosen types, signed the Standard Webhooks way ' +
+          '(`webhook-id`, `webhook-timestamp` and `webhook-signature`, an HMAC-SHA256 over `id.timestamp.body`). ' +
+          'The response is the only one that contains the signing secret. Failed tries are repeated with exponential backoff for about 29 hours; ' +
+          'a delivery whose last try fails becomes a dead letter.',
+        body: WebhookCreateSchema,
+        response: { 201: WebhookCreatedJsonSchema },
+        problems: { 409: `The space already has ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints, the maximum.` },
+      },
+    },
     async (request, reply) => {
       const urlError = checkUrl(request.body.url);
       if (urlError !== null) return sendProblem(reply, invalidRequest([urlError]));
@@ -57,14 +70,15 @@ export function registerWebhookRoutes(app: ApiInstance, deps: ApiDeps): void {
     },
   );
 
-  app.get('/v1/webhooks', { schema: { response: { 200: WebhookEndpointListJsonSchema } } }, async (request, reply) => {
+  const listSchema = { summary: 'List webhook endpoints', description: 'Returns every endpoint of the space, without secrets.', response: { 200: WebhookEndpointListJsonSchema } };
+  app.get('/v1/webhooks', { schema: listSchema }, async (request, reply) => {
     const endpoints = await deps.store.webhooks.listEndpoints(request.spaceId);
     return reply.send({ items: endpoints.map(toEndpointJson) });
   });
 
   app.get(
     '/v1/webhooks/:id',
-    { schema: { params: WebhookParamsSchema, response: { 200: WebhookEndpointJsonSchema } } },
+    { schema: { summary: 'Get a webhook endpoint', params: WebhookParamsSchema, response: { 200: WebhookEndpointJsonSchema } } },
     async (request, reply) => {
       const endpoint = await deps.store.webhooks.getEndpoint(request.spaceId, request.params.id);
       if (endpoint === null) return sendProblem(reply, endpointNotFound(request.params.id));
@@ -72,7 +86,13 @@ export function registerWebhookRoutes(app: ApiInstance, deps: ApiDeps): void {
     },
   );
 
-  app.delete('/v1/webhooks/:id', { schema: { params: WebhookParamsSchema } }, async (request, reply) => {
+  const deleteSchema = {
+    summary: 'Delete a webhook endpoint',
+    description: 'Deletes the endpoint with all its deliveries, pending ones and dead letters included.',
+    params: WebhookParamsSchema,
+    response: { 204: NoContentSchema },
+  };
+  app.delete('/v1/webhooks/:id', { schema: deleteSchema }, async (request, reply) => {
     const deleted = await deps.store.webhooks.deleteEndpoint(request.spaceId, request.params.id);
     if (!deleted) return sendProblem(reply, endpointNotFound(request.params.id));
     request.log.info({ webhookId: request.params.id }, 'webhook endpoint deleted with its deliveries');
@@ -81,7 +101,15 @@ export function registerWebhookRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.get(
     '/v1/webhooks/:id/dead-letters',
-    { schema: { params: WebhookParamsSchema, querystring: DeadLetterQuerySchema, response: { 200: DeadLetterPageJsonSchema } } },
+    {
+      schema: {
+        summary: 'List dead letters',
+        description: 'Pages through the deliveries of the endpoint whose every try failed, newest first.',
+        params: WebhookParamsSchema,
+        querystring: DeadLetterQuerySchema,
+        response: { 200: DeadLetterPageJsonSchema },
+      },
+    },
     async (request, reply) => {
       const { id } = request.params;
       const endpoint = await deps.store.webhooks.getEndpoint(request.spaceId, id);
@@ -101,7 +129,15 @@ export function registerWebhookRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.post(
     '/v1/webhooks/:id/dead-letters/:deliveryId/replay',
-    { schema: { params: DeadLetterParamsSchema, response: { 202: WebhookDeliveryJsonSchema } } },
+    {
+      schema: {
+        summary: 'Replay a dead letter',
+        description: 'Queues the dead letter for delivery again with a fresh retry schedule, and returns it as pending.',
+        params: DeadLetterParamsSchema,
+        response: { 202: WebhookDeliveryJsonSchema },
+        problems: { 409: 'The delivery is not dead, so it was not replayed.' },
+      },
+    },
     async (request, reply) => {
       const { id, deliveryId } = request.params;
       // The webhook sender schedules on the system clock, so the replay is due by that clock.

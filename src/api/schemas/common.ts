@@ -24,6 +24,12 @@ export const FieldErrorSchema = Type.Object({
   detail: Type.String(),
 });
 
+/**
+ * The response of a route that responds with 204 and no body. Typed as `undefined`, so that
+ * handlers call `reply.send()` without a payload.
+ */
+export const NoContentSchema = Type.Unsafe<undefined>({ type: 'null', description: 'Done; the response has no body.' });
+
 /** RFC 9457 problem details, as every error response of the API is shaped. */
 export const ProblemSchema = Type.Object({
   type: Type.String(),

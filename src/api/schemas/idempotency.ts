@@ -15,3 +15,9 @@ export const IdempotencyHeadersSchema = Type.Object({
     }),
   ),
 });
+
+/** Problem responses of the routes that take an `Idempotency-Key`, for the OpenAPI document. */
+export const IDEMPOTENCY_PROBLEMS = {
+  409: 'A request with the same Idempotency-Key and body is still being processed. Retry after the Retry-After seconds.',
+  422: 'The Idempotency-Key was used with a different body within the last 24 hours.',
+} as const;

@@ -53,6 +53,88 @@ export const EventJsonSchema = Type.Object({
   createdAt: DateTimeSchema,
 });
 
+const DELIVERED_MESSAGE_EXAMPLE = {
+  messageId: '0197a5e2-7c40-7bba-956b-e94020d21594',
+  profileId: 'p1',
+  status: 'delivered',
+  statusDetails: 'Delivered on sms (step 3 of 3).',
+  channel: 'sms',
+  sentOn: '2025-06-01T12:00:00.000Z',
+  updatedAt: '2025-06-01T12:00:00.399Z',
+  completedAt: '2025-06-01T12:00:00.399Z',
+  sendAt: null,
+  expiresOn: null,
+  metadata: null,
+  request: { body: 'Your code is 4417', to: { profileId: 'p1', phoneNumber: '+12025550101' }, rules: ['appMessaging', 'fbMessenger', 'sms'] },
+  steps: [
+    {
+      index: 0,
+      channel: 'appMessaging',
+      fallbackUnless: 'delivered',
+      fallbackAfter: null,
+      status: 'skipped',
+      reason: 'no-address',
+      startedAt: '2025-06-01T12:00:00.035Z',
+      endedAt: '2025-06-01T12:00:00.046Z',
+      attempts: [],
+    },
+    {
+      index: 1,
+      channel: 'fbMessenger',
+      fallbackUnless: 'delivered',
+      fallbackAfter: null,
+      status: 'skipped',
+      reason: 'no-address',
+      startedAt: '2025-06-01T12:00:00.046Z',
+      endedAt: '2025-06-01T12:00:00.049Z',
+      attempts: [],
+    },
+    {
+      index: 2,
+      channel: 'sms',
+      fallbackUnless: 'delivered',
+      fallbackAfter: null,
+      status: 'succeeded',
+      reason: null,
+      startedAt: '2025-06-01T12:00:00.049Z',
+      endedAt: '2025-06-01T12:00:00.399Z',
+      attempts: [
+        {
+          number: 1,
+          status: 'delivered',
+          providerMessageId: 'B389BB729',
+          errorCode: null,
+          errorMessage: null,
+          startedAt: '2025-06-01T12:00:00.083Z',
+          updatedAt: '2025-06-01T12:00:00.399Z',
+          receipts: [
+            {
+              state: 'delivered',
+              errorCode: null,
+              providerMessageId: '48194369321',
+              providerTimestamp: '2025-06-01T12:00:00.000Z',
+              receivedAt: '2025-06-01T12:00:00.398Z',
+            },
+          ],
+        },
+      ],
+    },
+  ],
+  events: [
+    { seq: 1, type: 'message.started', step: null, attempt: null, data: { steps: 3, expiresAt: null }, createdAt: '2025-06-01T12:00:00.035Z' },
+    {
+      seq: 4,
+      type: 'message.fallback',
+      step: 1,
+      attempt: null,
+      data: { from: 0, to: 1, fromChannel: 'appMessaging', toChannel: 'fbMessenger', reason: 'no-address' },
+      createdAt: '2025-06-01T12:00:00.046Z',
+    },
+    { seq: 9, type: 'attempt.accepted', step: 2, attempt: 1, data: { providerMessageId: 'B389BB729' }, createdAt: '2025-06-01T12:00:00.096Z' },
+    { seq: 12, type: 'message.finished', step: 2, attempt: null, data: { status: 'delivered', succeededStep: 2 }, createdAt: '2025-06-01T12:00:00.399Z' },
+  ],
+};
+
 /** `GET /v1/messages/{id}`: a message with every step, attempt, receipt and event. */
 export const MessageJsonSchema = Type.Object({
   messageId: Type.String(),
@@ -71,7 +153,7 @@ export const MessageJsonSchema = Type.Object({
   request: Type.Unknown(),
   steps: Type.Array(StepJsonSchema),
   events: Type.Array(EventJsonSchema),
-});
+}, { examples: [DELIVERED_MESSAGE_EXAMPLE] });
 
 export type MessageJson = Static<typeof MessageJsonSchema>;
 export type StepJson = Static<typeof StepJsonSchema>;
@@ -82,31 +164,56 @@ export const MessagePageJsonSchema = Type.Object({
 });
 
 /** `POST /v1/messages` (201): the stored message with the request echoed. */
-export const SendResponseSchema = Type.Object({
-  messageId: Type.String(),
-  status: MessageStatusSchema,
-  statusDetails: Type.String(),
-  sentOn: DateTimeSchema,
-  ...SendRequestSchema.properties,
-});
+export const SendResponseSchema = Type.Object(
+  {
+    messageId: Type.String(),
+    status: MessageStatusSchema,
+    statusDetails: Type.String(),
+    sentOn: DateTimeSchema,
+    ...SendRequestSchema.properties,
+  },
+  {
+    examples: [
+      {
+        messageId: '0197a5e2-7c40-7bba-956b-e94020d21594',
+        status: 'processing',
+        statusDetails: 'Accepted. Routing starts with step 1 (appMessaging).',
+        sentOn: '2025-06-01T12:00:00.000Z',
+        body: 'Your code is 4417',
+        to: { profileId: 'p1', phoneNumber: '+12025550101' },
+        rules: ['appMessaging', 'fbMessenger', 'sms'],
+      },
+    ],
+  },
+);
 
 /** `POST /v1/messages/batch` (202): the index of every item with its outcome. */
-export const BatchResponseSchema = Type.Object({
-  accepted: Type.Array(Type.Object({ index: Type.Integer(), messageId: Type.String() })),
-  rejected: Type.Array(Type.Object({ index: Type.Integer(), errors: Type.Array(FieldErrorSchema) })),
-});
+export const BatchResponseSchema = Type.Object(
+  {
+    accepted: Type.Array(Type.Object({ index: Type.Integer(), messageId: Type.String() })),
+    rejected: Type.Array(Type.Object({ index: Type.Integer(), errors: Type.Array(FieldErrorSchema) })),
+  },
+  {
+    examples: [
+      {
+        accepted: [{ index: 0, messageId: '0197a5e2-7c41-791b-8308-9a9d20d0c61b' }],
+        rejected: [{ index: 1, errors: [{ pointer: '/messages/1/to', detail: 'has no profileId and no address for any channel in rules (sms needs phoneNumber)' }] }],
+      },
+    ],
+  },
+);
 
 export const MessageListQuerySchema = Type.Object(
   {
-    profileId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-    status: Type.Optional(MessageStatusSchema),
-    since: Type.Optional(DateTimeSchema),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    profileId: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Only messages to this profile.' })),
+    status: Type.Optional(Type.With(MessageStatusSchema, { description: 'Only messages with this status.' })),
+    since: Type.Optional(Type.With(DateTimeSchema, { description: 'Only messages created at or after this time.' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Messages per page.' })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The nextCursor of the previous page.' })),
   },
   { additionalProperties: false },
 );
 
 export const MessageIdParamsSchema = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 64 }),
+  id: Type.String({ minLength: 1, maxLength: 64, description: 'The messageId returned by the send.' }),
 });

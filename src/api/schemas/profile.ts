@@ -27,12 +27,21 @@ function addressesSchema(nullable: boolean) {
       additionalProperties: value(Type.String({ maxLength: SEND_LIMITS.addressLength })),
       maxProperties: SEND_LIMITS.toFields,
       propertyNames: ADDRESS_NAME,
+      description: nullable
+        ? 'Addresses to add or replace, normalised as those of a send request; null removes an address.'
+        : 'Addresses of the person, normalised as those of a send request.',
     },
   );
 }
 
-const PropertiesSchema = Type.Record(Type.String(), Type.Unknown(), { maxProperties: PROFILE_LIMITS.propertyFields });
-const OptOutsSchema = Type.Array(ChannelIdSchema, { maxItems: 20 });
+const PropertiesSchema = Type.Record(Type.String(), Type.Unknown(), {
+  maxProperties: PROFILE_LIMITS.propertyFields,
+  description: `Fields about the person, for merge fields such as {{profile.firstName}}; at most ${PROFILE_LIMITS.propertiesBytes} bytes as JSON.`,
+});
+const OptOutsSchema = Type.Array(ChannelIdSchema, {
+  maxItems: 20,
+  description: 'Channels the person opted out of. Sends skip them with reason opted-out; a message whose steps were all skipped for opt-outs ends filtered.',
+});
 const TimeZoneSchema = Type.String({ minLength: 1, maxLength: PROFILE_LIMITS.timeZoneLength, description: 'IANA time zone, such as Europe/Berlin' });
 
 /** `PUT /v1/profiles/{profileId}`: the whole profile; absent fields become empty. */
@@ -43,7 +52,17 @@ export const ProfilePutSchema = Type.Object(
     optOuts: Type.Optional(OptOutsSchema),
     timeZone: Type.Optional(Type.Union([TimeZoneSchema, Type.Null()])),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        addresses: { phoneNumber: '+12025550101', email: 'ada@example.com' },
+        properties: { firstName: 'Ada', tier: 'gold' },
+        optOuts: ['whatsApp'],
+        timeZone: 'Europe/Berlin',
+      },
+    ],
+  },
 );
 
 /**
@@ -57,24 +76,39 @@ export const ProfilePatchSchema = Type.Object(
     optOuts: Type.Optional(Type.Union([OptOutsSchema, Type.Null()])),
     timeZone: Type.Optional(Type.Union([TimeZoneSchema, Type.Null()])),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ addresses: { email: null, fbMessengerId: 'psid-delivered' }, properties: { tier: 'platinum' } }] },
 );
 
 export type ProfilePut = Static<typeof ProfilePutSchema>;
 export type ProfilePatch = Static<typeof ProfilePatchSchema>;
 
 export const ProfileParamsSchema = Type.Object({
-  profileId: Type.String({ minLength: 1, maxLength: SEND_LIMITS.profileIdLength }),
+  profileId: Type.String({ minLength: 1, maxLength: SEND_LIMITS.profileIdLength, description: 'The caller\'s id of the person.', examples: ['cust-1042'] }),
 });
 
-export const ProfileJsonSchema = Type.Object({
-  profileId: Type.String(),
-  addresses: Type.Record(Type.String(), Type.String()),
-  properties: Type.Record(Type.String(), Type.Unknown()),
-  optOuts: Type.Array(ChannelIdSchema),
-  timeZone: Type.Union([Type.String(), Type.Null()]),
-  createdAt: DateTimeSchema,
-  updatedAt: DateTimeSchema,
-});
+export const ProfileJsonSchema = Type.Object(
+  {
+    profileId: Type.String(),
+    addresses: Type.Record(Type.String(), Type.String()),
+    properties: Type.Record(Type.String(), Type.Unknown()),
+    optOuts: Type.Array(ChannelIdSchema),
+    timeZone: Type.Union([Type.String(), Type.Null()]),
+    createdAt: DateTimeSchema,
+    updatedAt: DateTimeSchema,
+  },
+  {
+    examples: [
+      {
+        profileId: 'cust-1042',
+        addresses: { phoneNumber: '+12025550101', email: 'ada@example.com' },
+        properties: { firstName: 'Ada', tier: 'gold' },
+        optOuts: ['whatsApp'],
+        timeZone: 'Europe/Berlin',
+        createdAt: '2025-06-01T12:00:00.000Z',
+        updatedAt: '2025-06-01T12:00:00.000Z',
+      },
+    ],
+  },
+);
 
 export type ProfileJson = Static<typeof ProfileJsonSchema>;

@@ -68,6 +68,9 @@ export const ToSchema = Type.Object(
       pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$',
       description: 'a letter followed by up to 63 letters, digits or underscores',
     },
+    description:
+      'Every address the caller has for the person: phoneNumber (international, with or without +), email, fbMessengerId, appUserId, and other string fields. ' +
+      'With a profileId the addresses are stored on that profile, and addresses stored earlier fill in those the request omits.',
   },
 );
 
@@ -102,14 +105,29 @@ export const NativeMessageSchema = Type.Record(Type.String(), Type.Unknown(), {
   maxProperties: SEND_LIMITS.nativeMessageFields,
 });
 
+/** What the app feed shows in place of title and body, and data the app receives with it. */
+export const AppCustomBodySchema = Type.Object(
+  {
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.titleLength })),
+    body: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.bodyLength })),
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { maxProperties: SEND_LIMITS.metadataFields })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
 export const CustomBodySchema = Type.Object(
   {
     sms: Type.Optional(SmsCustomBodySchema),
     email: Type.Optional(EmailCustomBodySchema),
     whatsApp: Type.Optional(NativeMessageSchema),
     fbMessenger: Type.Optional(NativeMessageSchema),
+    appMessaging: Type.Optional(AppCustomBodySchema),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description:
+      'Content for one channel in place of body and title: for whatsApp and fbMessenger the provider\'s own message object, such as a WhatsApp template.',
+  },
 );
 
 export const MESSENGER_MESSAGING_TYPES = ['RESPONSE', 'UPDATE', 'MESSAGE_TAG'] as const;
@@ -147,26 +165,62 @@ export const ChannelOptionsSchema = Type.Object(
       ),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'Switches for one channel; a channel cannot have both options and a custom body.' },
 );
+
+/** Examples of send requests, for the OpenAPI document. Each one is accepted by a server with the sandbox on. */
+const SEND_REQUEST_EXAMPLES = [
+  {
+    body: 'Your code is 4417',
+    to: { profileId: 'p1', phoneNumber: '+12025550101' },
+    rules: ['appMessaging', 'fbMessenger', 'sms'],
+  },
+  {
+    body: 'Your parcel arrives today between 10:00 and 12:00',
+    title: 'Delivery update',
+    to: { profileId: 'cust-1042', phoneNumber: '+12025550101', email: 'ada@example.com' },
+    rules: [{ channel: 'appMessaging', fallbackAfter: 'PT10M', fallbackUnless: 'read' }, 'sms', 'email'],
+    customBody: { sms: { from: 'ACME', body: 'Parcel today 10-12, {{profile.firstName}}' } },
+    metadata: { orderId: '88121' },
+  },
+];
 
 /** `POST /v1/messages`: one message to one person with its fallback route. */
 export const SendRequestSchema = Type.Object(
   {
-    body: Type.String({ minLength: 1, maxLength: SEND_LIMITS.bodyLength }),
-    title: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.titleLength })),
+    body: Type.String({
+      minLength: 1,
+      maxLength: SEND_LIMITS.bodyLength,
+      description: 'Text of the message, turned into each channel\'s native message. Merge fields such as {{profile.firstName}} are filled in when it is sent.',
+    }),
+    title: Type.Optional(
+      Type.String({ minLength: 1, maxLength: SEND_LIMITS.titleLength, description: 'Title for channels that show one, such as the email subject.' }),
+    ),
     to: ToSchema,
-    rules: Type.Optional(RulesSchema),
+    rules: Type.Optional(
+      Type.With(RulesSchema, {
+        description:
+          'The channels to try, in order: channel ids, or objects that set a step\'s fallbackUnless condition and fallbackAfter timeout. ' +
+          'Give rules or ruleSet, not both; with neither, the space\'s default rule set is used.',
+      }),
+    ),
     ruleSet: Type.Optional(RuleSetNameSchema),
     customBody: Type.Optional(CustomBodySchema),
     channelOptions: Type.Optional(ChannelOptionsSchema),
-    metadata: Type.Optional(FreeObjectSchema(SEND_LIMITS.metadataFields)),
-    conversationId: Type.Optional(Type.String({ minLength: 1, maxLength: SEND_LIMITS.conversationIdLength })),
-    expiresOn: Type.Optional(DateTimeSchema),
-    sendAt: Type.Optional(DateTimeSchema),
-    requireOptIn: Type.Optional(Type.Boolean()),
+    metadata: Type.Optional(
+      Type.With(FreeObjectSchema(SEND_LIMITS.metadataFields), {
+        description: `Fields of the caller, echoed on every status event and webhook of the message; at most ${SEND_LIMITS.metadataBytes} bytes as JSON.`,
+      }),
+    ),
+    conversationId: Type.Optional(
+      Type.String({ minLength: 1, maxLength: SEND_LIMITS.conversationIdLength, description: 'An id of the caller\'s conversation, stored with the message.' }),
+    ),
+    expiresOn: Type.Optional(Type.With(DateTimeSchema, { description: 'When to stop trying; an unfinished message then ends `expired`.' })),
+    sendAt: Type.Optional(Type.With(DateTimeSchema, { description: 'When to start sending; earlier than expiresOn when both are given.' })),
+    // NOTE: accepted for clients of the Omnichannel API, but opt-ins are not checked yet.
+    requireOptIn: Type.Optional(Type.Boolean({ description: 'Accepted for compatibility; the server does not act on it yet.' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: SEND_REQUEST_EXAMPLES },
 );
 
 export type SendRequest = Static<typeof SendRequestSchema>;
@@ -179,4 +233,26 @@ export type Rule = Static<typeof RuleSchema>;
 export const BatchRequestSchema = Type.Object(
   { messages: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_BATCH_SIZE }) },
   { additionalProperties: false },
+);
+
+/** `POST /v1/messages/batch` as the OpenAPI document shows it: every item is a send request. */
+export const BatchRequestDocumentSchema = Type.Object(
+  {
+    messages: Type.Array(SendRequestSchema, {
+      minItems: 1,
+      maxItems: MAX_BATCH_SIZE,
+      description: 'Send requests, each checked on its own; errors point into this array, such as /messages/3/to.',
+    }),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        messages: [
+          { body: 'Your order 88121 has shipped', to: { profileId: 'cust-1042', phoneNumber: '+12025550101' }, rules: ['sms'] },
+          { body: 'Your order 88122 has shipped', title: 'Order shipped', to: { email: 'grace@example.com' }, rules: ['email'] },
+        ],
+      },
+    ],
+  },
 );

@@ -19,7 +19,10 @@ export const WebhookCreateSchema = Type.Object(
     events: Type.Array(WebhookEventTypeSchema, { minItems: 1, maxItems: 20, description: 'the event types to receive' }),
     description: Type.Optional(Type.String({ maxLength: 500, description: 'a note for people, such as what the receiver does' })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ url: 'https://shop.example.com/hooks/cascade', events: ['message.delivered', 'message.failed'], description: 'order service' }],
+  },
 );
 
 export type WebhookCreate = Static<typeof WebhookCreateSchema>;
@@ -36,18 +39,32 @@ export const WebhookEndpointJsonSchema = Type.Object({
 });
 
 /** The create response: the endpoint and its signing secret, which no later response contains. */
-export const WebhookCreatedJsonSchema = Type.Object({
-  id: Type.String(),
-  url: Type.String(),
-  events: Type.Array(WebhookEventTypeSchema),
-  description: NullableString,
-  createdAt: DateTimeSchema,
-  secret: Type.String({ description: 'whsec_ and a base64 key; verifies webhook-signature. Shown once.' }),
-});
+export const WebhookCreatedJsonSchema = Type.Object(
+  {
+    id: Type.String(),
+    url: Type.String(),
+    events: Type.Array(WebhookEventTypeSchema),
+    description: NullableString,
+    createdAt: DateTimeSchema,
+    secret: Type.String({ description: 'whsec_ and a base64 key; verifies webhook-signature. Shown once.' }),
+  },
+  {
+    examples: [
+      {
+        id: '0197a5e2-7c44-7053-a82c-c791c28f5ba7',
+        url: 'https://shop.example.com/hooks/cascade',
+        events: ['message.delivered', 'message.failed'],
+        description: 'order service',
+        createdAt: '2025-06-01T12:00:00.000Z',
+        secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      },
+    ],
+  },
+);
 
 export const WebhookEndpointListJsonSchema = Type.Object({ items: Type.Array(WebhookEndpointJsonSchema) });
 
-export const WebhookParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const WebhookParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'The id of the webhook endpoint.' }) });
 
 export const DeadLetterParamsSchema = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64 }),
@@ -56,8 +73,8 @@ export const DeadLetterParamsSchema = Type.Object({
 
 export const DeadLetterQuerySchema = Type.Object(
   {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Dead letters per page.' })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The nextCursor of the previous page.' })),
   },
   { additionalProperties: false },
 );

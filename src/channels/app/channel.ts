@@ -6,12 +6,7 @@ import type { AppFeedStore, FeedEntry } from './types.js';
 import type { AppPushNotifier, PushNotifyResult } from './web-push.js';
 
 export interface AppChannelOptions {
-  /**
-   * The space whose messages this channel sends. Feed entries and receipts belong to it.
-   *
-   * NOTE: `SendRequest` carries no space id, so a channel given messages of other spaces would
-   * put them in this space's feeds. One channel serves one space until the request names it.
-   */
+  /** The space of messages whose `SendRequest` names none (tests that call `send` directly). */
   spaceId: string;
   feed: AppFeedStore;
   hub: AppHub;

@@ -31,6 +31,49 @@ const MessageParamsSchema = Type.Object({
 
 const validateDeviceBody = compileValidator(DeviceBodySchema);
 
+const NullableDateTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+
+const FeedMessageSchema = Type.Object({
+  messageId: Type.String(),
+  seq: Type.Integer({ description: 'Position in the app user\'s feed; only grows.' }),
+  title: Type.Union([Type.String(), Type.Null()]),
+  body: Type.String(),
+  sentOn: Type.String({ format: 'date-time', description: 'When the message was handed to the app channel.' }),
+  data: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], { description: 'Data for the app from customBody.appMessaging.data; null when the message has none.' }),
+  // Optional because `FeedMessage` allows leaving them out, though these routes always send both.
+  deliveredAt: Type.Optional(Type.With(NullableDateTime, { description: 'When an app of this user acknowledged the message as delivered; null before.' })),
+  readAt: Type.Optional(Type.With(NullableDateTime, { description: 'When an app of this user marked the message read; null before.' })),
+});
+
+const InboxPageSchema = Type.Object({
+  messages: Type.Array(FeedMessageSchema),
+  lastSeq: Type.Integer({ description: 'The seq of the last message returned, else the after used. Pass it as the next after.' }),
+});
+
+const DeviceJsonSchema = Type.Object({
+  deviceId: Type.String(),
+  push: Type.Union([
+    Type.Object({ endpoint: Type.String(), keys: Type.Object({ p256dh: Type.String(), auth: Type.String() }) }),
+    Type.Null(),
+  ]),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastSeenAt: Type.String({ format: 'date-time' }),
+});
+
+const DocumentedDeviceBodySchema = Type.With(DeviceBodySchema, {
+  examples: [
+    {
+      push: {
+        endpoint: 'https://push.example.net/send/c2b3a8e4',
+        keys: {
+          p256dh: 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM',
+          auth: 'tBHItJI5svbpez7KI4CCXg',
+        },
+      },
+    },
+  ],
+});
+
 const BEARER_HINT = 'Send Authorization: Bearer <app token>.';
 
 /** Paths of the HTTP app routes, for CORS preflight requests. */
@@ -55,8 +98,13 @@ export function registerInboxRoutes(app: TypedInstance, deps: AppRoutesDeps): vo
     return undefined;
   });
 
+  const preflightSchema = {
+    summary: 'CORS preflight',
+    description: 'Allows browsers on any origin to call the app routes with an Authorization header. Needs no credentials.',
+    response: { 204: Type.Unsafe<undefined>({ type: 'null', description: 'The CORS headers, with no body.' }) },
+  };
   for (const path of APP_HTTP_PATHS) {
-    app.options(path, async (_request, reply) => {
+    app.options(path, { schema: preflightSchema }, async (_request, reply) => {
       reply.header('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE');
       reply.header('Access-Control-Allow-Headers', 'Authorization, Content-Type');
       reply.header('Access-Control-Max-Age', '600');
@@ -64,14 +112,26 @@ export function registerInboxRoutes(app: TypedInstance, deps: AppRoutesDeps): vo
     });
   }
 
-  app.get('/v1/app/push-key', async (_request, reply) => {
+  const pushKeySchema = {
+    summary: 'Get the Web Push key',
+    description: 'The VAPID public key, for pushManager.subscribe({ applicationServerKey }).',
+    response: { 200: Type.Object({ publicKey: Type.String() }) },
+    problems: { 404: 'Web Push is not configured on this server.' },
+  };
+  app.get('/v1/app/push-key', { schema: pushKeySchema }, async (_request, reply) => {
     const publicKey = deps.pushPublicKey ?? null;
     if (publicKey === null) return sendProblem(reply, problem('not-found', 'Web Push is not configured on this server.'));
     // The VAPID public key for `pushManager.subscribe({ applicationServerKey })`.
     return reply.send({ publicKey });
   });
 
-  app.get('/v1/app/inbox', { schema: { querystring: InboxQuerySchema } }, async (request, reply) => {
+  const inboxSchema = {
+    summary: 'Read the inbox',
+    description: `Returns the app user's feed messages with a seq above after, oldest first, up to limit (default ${DEFAULT_INBOX_LIMIT}).`,
+    querystring: InboxQuerySchema,
+    response: { 200: InboxPageSchema },
+  };
+  app.get('/v1/app/inbox', { schema: inboxSchema }, async (request, reply) => {
     const { spaceId, appUserId } = identityOf(request);
     // An `after` beyond the end of the feed (kept from a reset database) counts as the end.
     const after = Math.min(request.query.after ?? 0, await deps.feed.lastFeedSeq(spaceId, appUserId));
@@ -81,7 +141,16 @@ export function registerInboxRoutes(app: TypedInstance, deps: AppRoutesDeps): vo
   });
 
   for (const [action, state] of [['ack', 'delivered'], ['read', 'read']] as const) {
-    app.post(`/v1/app/inbox/:messageId/${action}`, { schema: { params: MessageParamsSchema } }, async (request, reply) => {
+    const acknowledgeSchema = {
+      summary: action === 'ack' ? 'Acknowledge a message as delivered' : 'Mark a message read',
+      description:
+        state === 'read'
+          ? 'Records that the person read the message, which also marks it delivered; repeating it changes nothing. Returns the message.'
+          : 'Records that an app of this user has the message; repeating it changes nothing. Returns the message.',
+      params: MessageParamsSchema,
+      response: { 200: FeedMessageSchema },
+    };
+    app.post(`/v1/app/inbox/:messageId/${action}`, { schema: acknowledgeSchema }, async (request, reply) => {
       const { spaceId, appUserId } = identityOf(request);
       const { messageId } = request.params;
       const result = await deps.hub.acknowledge(spaceId, appUserId, messageId, state);
@@ -90,7 +159,15 @@ export function registerInboxRoutes(app: TypedInstance, deps: AppRoutesDeps): vo
     });
   }
 
-  app.put('/v1/app/devices/:deviceId', { schema: { params: DeviceIdParamsSchema } }, async (request, reply) => {
+  const deviceSchema = {
+    summary: 'Register a device',
+    description: `Creates or updates a device of the app user, with the browser's push subscription or without one. One app user may have ${MAX_DEVICES_PER_USER} devices.`,
+    params: DeviceIdParamsSchema,
+    documentedBody: DocumentedDeviceBodySchema,
+    response: { 200: DeviceJsonSchema },
+    problems: { 409: `The app user already has ${MAX_DEVICES_PER_USER} devices, the maximum.` },
+  };
+  app.put('/v1/app/devices/:deviceId', { schema: deviceSchema }, async (request, reply) => {
     const { spaceId, appUserId } = identityOf(request);
     const { deviceId } = request.params;
     const checked = validateDeviceBody(request.body ?? {});
@@ -112,7 +189,12 @@ export function registerInboxRoutes(app: TypedInstance, deps: AppRoutesDeps): vo
     return reply.send(toDeviceJson(device));
   });
 
-  app.delete('/v1/app/devices/:deviceId', { schema: { params: DeviceIdParamsSchema } }, async (request, reply) => {
+  const deleteDeviceSchema = {
+    summary: 'Delete a device',
+    params: DeviceIdParamsSchema,
+    response: { 204: Type.Unsafe<undefined>({ type: 'null', description: 'The device was deleted.' }) },
+  };
+  app.delete('/v1/app/devices/:deviceId', { schema: deleteDeviceSchema }, async (request, reply) => {
     const { spaceId, appUserId } = identityOf(request);
     const { deviceId } = request.params;
     const deleted = await deps.feed.deleteDevice(spaceId, appUserId, deviceId);

@@ -74,7 +74,20 @@ export async function registerAppRoutes(app: AppRoutesInstance, deps: AppRoutesD
       url: '/v1/app/socket',
       // The query string may carry the token, so the request log shows the path only.
       logSerializers: { req: serializeSocketRequest },
-      schema: { querystring: SocketQuerySchema, hide: true },
+      schema: {
+        summary: 'Open the app socket',
+        description:
+          'A WebSocket connection for one app user. The app token comes in Sec-WebSocket-Protocol after cascade.v1, or in the token query parameter. ' +
+          'The server first sends every feed message with a seq above `after`, oldest first, then a ready frame, and then new messages as they arrive. ' +
+          'Frames are JSON text; the client acknowledges messages with ack and read frames.',
+        querystring: SocketQuerySchema,
+        response: { 101: Type.Unsafe<undefined>({ type: 'null', description: 'Switched to the WebSocket protocol.' }) },
+        problems: {
+          426: 'The request is not a WebSocket upgrade.',
+          429: 'The app user already has the maximum number of open sockets, or a request rate limit is reached.',
+          503: 'The server is stopping.',
+        },
+      },
       onRequest: async (request, reply) => {
         const found = socketToken(headerValue(request.headers['sec-websocket-protocol']), (request.query as { token?: string }).token);
         if (!found.ok) return sendProblem(reply, problem('invalid-request', found.detail));
