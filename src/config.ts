@@ -48,6 +48,10 @@ export interface Config {
   vapidPrivateKey: string | null;
   /** Contact sent to push services with every push: a `mailto:` or `https:` URL. */
   vapidSubject: string | null;
+  /** Requests per minute of each space (API keys) and of each app user (app tokens); 0 turns the limit off. */
+  rateLimitPerMinute: number;
+  /** Requests per minute from one IP address without a valid API key or app token; 0 turns the limit off. */
+  rateLimitPerIpPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -177,5 +181,7 @@ export function loadConfig(env: Env = process.env): Config {
     vapidPublicKey: text(env, 'VAPID_PUBLIC_KEY'),
     vapidPrivateKey: text(env, 'VAPID_PRIVATE_KEY'),
     vapidSubject: text(env, 'VAPID_SUBJECT'),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
+    rateLimitPerIpPerMinute: integer(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 600, 0, 10_000_000),
   };
 }

@@ -41,6 +41,8 @@ export interface ServerOptions {
 export interface RunningServer {
   /** Base URL of the HTTP API. */
   url: string;
+  /** The HTTP API's Fastify instance, for in-process requests with `inject`. */
+  api: FastifyInstance;
   port: number;
   apiKey: ApiKeySource;
   store: Store;
@@ -261,6 +263,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
     return {
       url,
+      api,
       port,
       apiKey,
       store,

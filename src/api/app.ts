@@ -5,7 +5,11 @@ import { createAdminAuth, createKeyAuth } from './auth.js';
 import { rewriteCompatibilityUrl } from './compat.js';
 import type { ApiDeps } from './deps.js';
 import { ApiKeys } from './keys.js';
-import { handleError, handleNotFound, schemaErrorFormatter } from './problem.js';
+import { registerOpenApi } from './openapi.js';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
+import { handleClientError, handleError, handleNotFound, problem, ProblemError, schemaErrorFormatter } from './problem.js';
+import { registerRateLimits } from './rate-limit.js';
+import { serializeRequest } from './request-log.js';
 import { registerAdminRoutes, registerKeyRoutes } from './routes/admin.js';
 import { registerAppTokenRoute } from './routes/app-tokens.js';
 import { registerBatchRoute } from './routes/batch.js';
@@ -21,6 +25,9 @@ export type { ApiDeps } from './deps.js';
 
 /** Body limit of every route but the batch route. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** Longest path parameter, in characters; longer ones get 414. */
+export const MAX_PATH_PARAMETER_LENGTH = 256;
 
 /**
  * Builds the HTTP API: `/healthz` without authentication, `/v1/admin` behind `ADMIN_KEY`, and
@@ -38,15 +45,20 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await keys.ensureConfiguredKey(deps.apiKey);
   const authenticate = createKeyAuth(keys);
 
-  // Fastify's request serializer logs method, URL and peer address but no headers, so the
-  // Authorization header never reaches the log.
-  const loggerInstance: FastifyBaseLogger = deps.logger;
+  // Fastify takes the `req` serializer of this logger in place of its own, so request log lines
+  // show no headers and no credentials from the query string.
+  const loggerInstance: FastifyBaseLogger = deps.logger.child({}, { serializers: { req: serializeRequest } });
   const root = Fastify({
     loggerInstance,
     genReqId: () => randomUUID(),
     bodyLimit: DEFAULT_BODY_LIMIT,
     schemaErrorFormatter,
     rewriteUrl: rewriteCompatibilityUrl,
+    // The longest path parameter any route accepts is a 256-character profile id; Fastify's default is 100.
+    routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+    // Malformed URLs and overlong path parameters fail before routing; they get problem responses too.
+    frameworkErrors: handleError,
+    clientErrorHandler: handleClientError,
   });
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -64,6 +76,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // send a JSON content type. Routes that need a body reject it in validation.
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text === '') done(null, undefined);
+    else if (exceedsJsonDepth(text)) done(new ProblemError(problem('malformed-body', `The request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, the limit.`)), undefined);
     else parseJson(request, text, done);
   });
 
@@ -71,6 +84,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     reply.header('X-Request-Id', request.id);
   });
 
+  // Registered before every route, because the limits attach their check to each route as it is added.
+  await registerRateLimits(app, deps.rateLimit ?? null);
+  // Registered before every route, so that the OpenAPI document records each route as it is added.
+  await registerOpenApi(app);
   registerHealthRoute(app);
   await registerMetaWebhookRoute(app, deps);
   await app.register(async (v1) => {

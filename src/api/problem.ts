@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { FieldError } from './schema-errors.js';
 
 /**
@@ -33,6 +33,7 @@ const PROBLEM_KINDS = {
   'body-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency key reused' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal server error' },
 } as const;
 
@@ -63,6 +64,20 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
     .status(body.status)
     .type(PROBLEM_CONTENT_TYPE)
     .send({ ...body, requestId: reply.request.id });
+}
+
+/**
+ * An error that carries the problem to respond with. Code that cannot reply itself throws it,
+ * such as the hooks of `@fastify/rate-limit`, and `handleError` sends the problem as it is.
+ */
+export class ProblemError extends Error {
+  readonly statusCode: number;
+
+  constructor(readonly problem: Problem) {
+    super(problem.detail);
+    this.name = 'ProblemError';
+    this.statusCode = problem.status;
+  }
 }
 
 /** A validation failure of one part of a request, with every bad field. */
@@ -104,6 +119,7 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   if (error instanceof RequestValidationError) {
     return sendProblem(reply, invalidRequest(error.errors, LOCATION_NAMES[error.location] ?? error.location));
   }
+  if (error instanceof ProblemError) return sendProblem(reply, error.problem);
 
   const code = 'code' in error ? error.code : undefined;
   switch (code) {
@@ -114,6 +130,21 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
     case 'FST_ERR_CTP_BODY_TOO_LARGE': {
       const limit = request.routeOptions.bodyLimit;
       return sendProblem(reply, problem('body-too-large', `The request body is larger than the limit of ${formatBytes(limit)} for this route.`));
+    }
+    case 'ECONNRESET':
+      // The connection closed while the body was being read, for example after the HTTP parser
+      // rejected a malformed chunk, so this response is most likely never delivered.
+      request.log.info({ err: error }, 'connection closed before the request body was received');
+      return sendProblem(reply, httpProblem(400, 'The connection closed before the request body was received completely.'));
+    case 'FST_ERR_BAD_URL':
+      return sendProblem(
+        reply,
+        httpProblem(400, 'The request URL contains an invalid percent-encoding, such as %FF or a lone %. Percent-encode the UTF-8 bytes of each path segment.'),
+      );
+    case 'FST_ERR_MAX_PARAM_LENGTH': {
+      // Fastify's default is 100 characters when no router option sets it.
+      const limit = request.server.initialConfig.routerOptions?.maxParamLength ?? 100;
+      return sendProblem(reply, httpProblem(414, `A path parameter of the request URL is longer than ${limit} characters, the limit.`));
     }
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return sendProblem(
@@ -136,6 +167,36 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
     problem('internal', 'The server failed to handle the request. The requestId identifies the failure in the server log.'),
   );
 }
+
+type ClientErrorHandler = NonNullable<FastifyServerOptions['clientErrorHandler']>;
+
+/**
+ * Responds to requests that Node.js could not parse as HTTP, such as a malformed request line,
+ * header or chunked body, with a problem response and closes the connection. Fastify calls it
+ * with the server instance as `this`. Such requests never reach routing, so they have no
+ * request id.
+ */
+export const handleClientError: ClientErrorHandler = function (this: FastifyInstance, error, socket) {
+  // A reset or destroyed connection cannot carry a response.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+
+  let body: Problem;
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    body = httpProblem(408, 'The request was not received completely in time. Send it again.');
+  } else if (error.code === 'HPE_HEADER_OVERFLOW') {
+    body = httpProblem(431, 'The request headers are larger than the server accepts. Send shorter headers.');
+  } else {
+    body = httpProblem(400, 'The request is not valid HTTP/1.1: its request line, a header or its chunked body could not be parsed.');
+  }
+  this.log.debug({ err: error, status: body.status }, 'malformed HTTP request rejected');
+  if (socket.writable) {
+    const text = JSON.stringify(body);
+    socket.write(
+      `HTTP/1.1 ${body.status} ${body.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    );
+  }
+  socket.destroy(error);
+};
 
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendProblem(reply, problem('not-found', `No route matches ${request.method} ${request.url.split('?')[0]}.`));
