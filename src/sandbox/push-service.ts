@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { RecordLog } from './record-log.js';
 import { checkPushRequest, readPushHeaders } from './push-request.js';
 import { parseVapidAuthorization, verifyVapid, type VapidCredentials } from './push-vapid.js';
 
@@ -80,13 +81,6 @@ interface SandboxSubscription {
   lastPush: PushRecord | null;
 }
 
-interface Waiter {
-  predicate: (record: PushRecord) => boolean;
-  resolve: (record: PushRecord) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 const MAX_RECORDS = 10_000;
 /** Maximum number of subscriptions kept. The oldest is dropped first, and its endpoint then returns 404. */
 const MAX_SUBSCRIPTIONS = 10_000;
@@ -137,8 +131,7 @@ export async function startSandboxPushService(options: SandboxPushServiceOptions
     throw new Error(`invalid maxBodyBytes ${maxBodyBytes}: expected a positive integer of bytes`);
   }
   const subscriptions = new Map<string, SandboxSubscription>();
-  const records: PushRecord[] = [];
-  const waiters = new Set<Waiter>();
+  const records = new RecordLog<PushRecord>(MAX_RECORDS, 'push', 'sandbox push service');
   let url = '';
 
   function subscribe(subscribeOptions: SandboxPushSubscribeOptions = {}): { endpoint: string } {
@@ -164,19 +157,6 @@ export async function startSandboxPushService(options: SandboxPushServiceOptions
     return { endpoint: `${url}/push/${id}` };
   }
 
-  function store(record: PushRecord): void {
-    records.push(record);
-    if (records.length > MAX_RECORDS) {
-      records.splice(0, records.length - MAX_RECORDS);
-    }
-    for (const waiter of waiters) {
-      if (waiter.predicate(record)) {
-        waiters.delete(waiter);
-        clearTimeout(waiter.timer);
-        waiter.resolve(record);
-      }
-    }
-  }
 
   async function handlePush(id: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
     const read = await readBody(request, maxBodyBytes);
@@ -194,7 +174,7 @@ export async function startSandboxPushService(options: SandboxPushServiceOptions
     const reject = (status: number, error: string, extraHeaders: Record<string, string> = {}): void => {
       record.status = status;
       record.error = error;
-      store(record);
+      records.add(record);
       logger.debug({ status, error }, 'sandbox push service rejected a push');
       sendError(response, status, error, extraHeaders);
     };
@@ -232,7 +212,7 @@ export async function startSandboxPushService(options: SandboxPushServiceOptions
     }
 
     record.status = subscription.respond;
-    store(record);
+    records.add(record);
     logger.debug({ status: subscription.respond, bytes: read.bytes }, 'sandbox push service received a push');
     if (subscription.respond === 201) {
       subscription.lastPush = record;
@@ -362,31 +342,10 @@ export async function startSandboxPushService(options: SandboxPushServiceOptions
     port,
     url,
     subscribe,
-    received: () => [...records],
-    waitFor(predicate, timeoutMs) {
-      const found = records.find(predicate);
-      if (found !== undefined) {
-        return Promise.resolve(found);
-      }
-      return new Promise<PushRecord>((resolve, reject) => {
-        const waiter: Waiter = {
-          predicate,
-          resolve,
-          reject,
-          timer: setTimeout(() => {
-            waiters.delete(waiter);
-            reject(new Error(`no matching push arrived at the sandbox push service within ${timeoutMs} ms`));
-          }, timeoutMs),
-        };
-        waiters.add(waiter);
-      });
-    },
+    received: () => records.all(),
+    waitFor: (predicate, timeoutMs) => records.waitFor(predicate, timeoutMs),
     async close() {
-      for (const waiter of waiters) {
-        clearTimeout(waiter.timer);
-        waiter.reject(new Error('the sandbox push service closed before a matching push arrived'));
-      }
-      waiters.clear();
+      records.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerError, SMTPServerSession } from 'smtp-server';
 import { parseHeaders } from './mail-headers.js';
+import { RecordLog } from './record-log.js';
 
 /** The published test recipient that the sandbox relay rejects at RCPT TO with `550 5.1.1`. */
 export const SANDBOX_BOUNCE_ADDRESS = 'bounce@sandbox.test';
@@ -53,13 +54,6 @@ export interface SandboxSmtpOptions {
 const DEFAULT_MAX_STORED_MESSAGES = 10_000;
 const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
-interface Waiter {
-  predicate: (mail: ReceivedMail) => boolean;
-  resolve: (mail: ReceivedMail) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 /**
  * Starts a local SMTP relay for development and tests. It stores every message it accepts,
  * except for `SANDBOX_BOUNCE_ADDRESS`, which it rejects at RCPT TO with a permanent
@@ -75,22 +69,7 @@ export async function startSandboxSmtp(options: SandboxSmtpOptions): Promise<San
   const logger = options.logger;
   const maxStoredMessages = options.maxStoredMessages ?? DEFAULT_MAX_STORED_MESSAGES;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  const stored: ReceivedMail[] = [];
-  const waiters = new Set<Waiter>();
-
-  function store(mail: ReceivedMail): void {
-    stored.push(mail);
-    if (stored.length > maxStoredMessages) {
-      stored.splice(0, stored.length - maxStoredMessages);
-    }
-    for (const waiter of waiters) {
-      if (waiter.predicate(mail)) {
-        waiters.delete(waiter);
-        clearTimeout(waiter.timer);
-        waiter.resolve(mail);
-      }
-    }
-  }
+  const stored = new RecordLog<ReceivedMail>(maxStoredMessages, 'message', 'sandbox relay');
 
   const server = new SMTPServer({
     name: 'sandbox.cascade.local',
@@ -128,7 +107,7 @@ export async function startSandboxSmtp(options: SandboxSmtpOptions): Promise<San
             return;
           }
           const mail = toReceivedMail(raw, session);
-          store(mail);
+          stored.add(mail);
           logger.debug({ sessionId: session.id, messageIdHeader: mail.messageId, bytes: raw.length }, 'sandbox relay stored a message');
           callback(null, 'Message stored by the Cascade sandbox');
         })
@@ -159,31 +138,10 @@ export async function startSandboxSmtp(options: SandboxSmtpOptions): Promise<San
     host,
     port,
     url,
-    messages: () => [...stored],
-    waitFor(predicate, timeoutMs) {
-      const found = stored.find(predicate);
-      if (found !== undefined) {
-        return Promise.resolve(found);
-      }
-      return new Promise<ReceivedMail>((resolve, reject) => {
-        const waiter: Waiter = {
-          predicate,
-          resolve,
-          reject,
-          timer: setTimeout(() => {
-            waiters.delete(waiter);
-            reject(new Error(`no matching message arrived at the sandbox relay within ${timeoutMs} ms`));
-          }, timeoutMs),
-        };
-        waiters.add(waiter);
-      });
-    },
+    messages: () => stored.all(),
+    waitFor: (predicate, timeoutMs) => stored.waitFor(predicate, timeoutMs),
     async close() {
-      for (const waiter of waiters) {
-        clearTimeout(waiter.timer);
-        waiter.reject(new Error('the sandbox relay closed before a matching message arrived'));
-      }
-      waiters.clear();
+      stored.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       logger.info({ host, port }, 'sandbox SMTP relay stopped');
     },
