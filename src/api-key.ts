@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 export interface ApiKeySource {
   key: string;
-  /** Where the key came from: the environment, a file in the data folder, or generated now. */
+  /** Source of the key: the environment, a file in the data folder, or generated now. */
   origin: 'environment' | 'file' | 'generated';
   file: string | null;
 }

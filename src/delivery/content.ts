@@ -38,12 +38,12 @@ function mergeDeep(value: unknown, values: MergeValues): unknown {
   return value;
 }
 
-/** The addresses of a message: the request's `to` over what the profile stores. */
+/** Merge the request's `to` over the addresses the profile stores. */
 export function messageAddresses(message: LoadedMessage): Addresses {
   return { ...(message.profile?.addresses ?? {}), ...message.to };
 }
 
-/** The content of `message` for one channel, with merge fields applied. */
+/** Build the content of `message` for one channel, with merge fields applied. */
 export function channelContent(message: LoadedMessage, channel: ChannelId): ChannelContent {
   const plain: MergeValues = {
     profileId: message.profileId,

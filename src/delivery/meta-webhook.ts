@@ -54,7 +54,7 @@ export class MetaWebhookIntake {
   }
 
   async #status(spaceId: string, channel: Channel, item: Extract<MetaWebhookItem, { kind: 'status' }>): Promise<void> {
-    // `sent` repeats what the send call's answer already said.
+    // `sent` repeats what the send call's response already reported.
     if (item.state === 'sent') return;
     if (item.state === 'failed' && item.errorCode !== null) {
       // A status can carry the same error as a rejected send call, such as a number not on WhatsApp.

@@ -7,7 +7,7 @@
 export const CHANNEL_IDS = ['sms', 'whatsApp', 'fbMessenger', 'email', 'appMessaging'] as const;
 export type ChannelId = (typeof CHANNEL_IDS)[number];
 
-/** What a step waits for before it counts as successful (`fallbackUnless`). */
+/** Condition a step waits for before it counts as successful (`fallbackUnless`). */
 export const CONDITIONS = ['accepted', 'delivered', 'read'] as const;
 export type Condition = (typeof CONDITIONS)[number];
 
@@ -74,7 +74,7 @@ export const ATTEMPT_STATUSES = [
 ] as const;
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
-/** What a provider said about a send call, after the channel classified it. */
+/** Result of a send call as the provider reported it, after the channel classified it. */
 export type SendOutcome =
   | {
       kind: 'accepted';
@@ -91,7 +91,7 @@ export type SendOutcome =
     }
   | { kind: 'transient'; code: string; message: string; retryAfterMs?: number };
 
-/** What a receipt says happened to an accepted attempt. */
+/** State a receipt reports for an accepted attempt. */
 export const RECEIPT_STATES = ['delivered', 'read', 'failed', 'expired'] as const;
 export type ReceiptState = (typeof RECEIPT_STATES)[number];
 
@@ -197,7 +197,7 @@ export interface ChannelPolicy {
   backoffBaseMs: number;
   backoffMaxMs: number;
   inDoubt: InDoubtPolicy;
-  /** Longest wait for a receipt when the step sets no `fallbackAfter`; null waits until `expiresOn`. */
+  /** Maximum wait for a receipt when the step sets no `fallbackAfter`; null waits until `expiresOn`. */
   maxReceiptWaitMs: number | null;
 }
 
