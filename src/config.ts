@@ -1,4 +1,5 @@
 import { isSupportedCountry } from 'libphonenumber-js/max';
+import { parseEncryptionKey, SecretBoxError } from './secret-box.js';
 
 /** One typed configuration, read from the environment. */
 export interface Config {
@@ -48,6 +49,10 @@ export interface Config {
   vapidPrivateKey: string | null;
   /** Contact sent to push services with every push: a `mailto:` or `https:` URL. */
   vapidSubject: string | null;
+  /** Current key that encrypts credentials at rest (`id:base64` or base64); null lets start-up generate one and store it in `dataDir`. */
+  encryptionKey: string | null;
+  /** Earlier keys, kept so that values written under them still decrypt; start-up re-encrypts those values with the current key. */
+  encryptionOldKeys: string[];
   /** Requests per minute of each space (API keys) and of each app user (app tokens); 0 turns the limit off. */
   rateLimitPerMinute: number;
   /** Requests per minute from one IP address without a valid API key or app token; 0 turns the limit off. */
@@ -116,6 +121,22 @@ function requireTogether(env: Env, names: string[]): void {
   }
 }
 
+/** Checks an encryption key setting without ever quoting its value. */
+function encryptionKeys(env: Env, name: string): string[] {
+  const raw = text(env, name);
+  if (raw === null) return [];
+  const values = raw.split(',').map((value) => value.trim()).filter((value) => value !== '');
+  values.forEach((value, index) => {
+    try {
+      parseEncryptionKey(value, values.length > 1 ? `${name} item ${index + 1}` : name);
+    } catch (error) {
+      if (error instanceof SecretBoxError) throw new ConfigError(error.message);
+      throw error;
+    }
+  });
+  return values;
+}
+
 function graphVersion(env: Env): string {
   const version = text(env, 'GRAPH_API_VERSION') ?? 'v21.0';
   if (!/^v\d{1,3}\.\d{1,3}$/.test(version)) {
@@ -151,6 +172,8 @@ export function loadConfig(env: Env = process.env): Config {
   if ((text(env, 'WHATSAPP_API_URL') || text(env, 'MESSENGER_API_URL')) && !text(env, 'META_APP_SECRET')) {
     throw new ConfigError('META_APP_SECRET is required with WHATSAPP_API_URL or MESSENGER_API_URL: receipts arrive as webhooks signed with it.');
   }
+  const [encryptionKey = null, ...extraKeys] = encryptionKeys(env, 'ENCRYPTION_KEY');
+  if (extraKeys.length > 0) throw new ConfigError('ENCRYPTION_KEY takes one key; list earlier keys in ENCRYPTION_OLD_KEYS, separated by commas.');
   return {
     host: text(env, 'HOST') ?? '127.0.0.1',
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -181,6 +204,8 @@ export function loadConfig(env: Env = process.env): Config {
     vapidPublicKey: text(env, 'VAPID_PUBLIC_KEY'),
     vapidPrivateKey: text(env, 'VAPID_PRIVATE_KEY'),
     vapidSubject: text(env, 'VAPID_SUBJECT'),
+    encryptionKey,
+    encryptionOldKeys: encryptionKeys(env, 'ENCRYPTION_OLD_KEYS'),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
     rateLimitPerIpPerMinute: integer(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 600, 0, 10_000_000),
   };
