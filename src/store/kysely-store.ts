@@ -20,11 +20,13 @@ import * as receipts from './receipts.js';
 import * as ruleSets from './rulesets.js';
 import * as spaces from './spaces.js';
 import { KyselyWebhookStore } from './webhooks.js';
+import { KyselyChannelSettingsStore } from './channel-settings.js';
 import type { Database } from './schema.js';
 import type {
   ApiKeyRecord,
   AttemptClaim,
   AttemptRef,
+  ChannelSettingsStore,
   CreateMessagesOptions,
   DecisionWrite,
   IdempotencyClaim,
@@ -65,6 +67,7 @@ export class KyselyStore implements Store {
   readonly dialect: StoreDialect['name'];
   readonly appFeed: AppFeedStore;
   readonly webhooks: WebhookStore;
+  readonly channelSettings: ChannelSettingsStore;
   readonly #writes: GroupCommit;
   readonly #messages: MessageWriter;
   readonly #jobListeners = new Set<(earliestRunAt: number) => void>();
@@ -77,6 +80,7 @@ export class KyselyStore implements Store {
     this.dialect = sqlDialect.name;
     this.appFeed = new KyselyAppFeedStore(db);
     this.webhooks = new KyselyWebhookStore(db, sqlDialect);
+    this.channelSettings = new KyselyChannelSettingsStore(db);
     this.#writes = new GroupCommit(db);
     this.#messages = new MessageWriter(this.#writes, sqlDialect);
   }

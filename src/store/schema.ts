@@ -39,6 +39,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_outbox: WebhookOutboxTable;
+  channel_settings: ChannelSettingsTable;
 }
 
 export interface SpacesTable {
@@ -288,7 +289,7 @@ export interface WebhookEndpointsTable {
   /** JSON array of subscribed webhook event types. */
   events: string;
   description: string | null;
-  /** `whsec_` and the base64 signing key. NOTE: stored in plain text, like other credentials in this schema so far. */
+  /** The `whsec_` signing secret, sealed by `SecretBox` with the space and endpoint as associated data. Rows written before encryption hold it in clear until start-up seals them. */
   secret: string;
   created_at: number;
 }
@@ -323,4 +324,17 @@ export interface WebhookOutboxTable {
   source: OutboxSource;
   /** The id of the last row fanned out. */
   position: number;
+}
+
+/** One channel's settings of one space. */
+export interface ChannelSettingsTable {
+  space_id: string;
+  channel: string;
+  /** JSON object of the settings with every credential masked. */
+  masked: string;
+  /** The settings as JSON, sealed by `SecretBox` with the space and channel as associated data. */
+  sealed: string;
+  key_id: string;
+  created_at: number;
+  updated_at: number;
 }

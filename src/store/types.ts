@@ -352,8 +352,46 @@ export type PutRuleSetResult =
   /** The space has `maxRuleSets` rule sets already, so a new one was not created. */
   | { result: 'limit-reached' };
 
+/** One channel's settings of one space, as stored: credentials sealed, and a masked copy for display. */
+export interface StoredChannelSettings {
+  spaceId: string;
+  channel: ChannelId;
+  /** The settings with every credential masked. */
+  masked: Record<string, unknown>;
+  /** The settings as JSON, sealed by `SecretBox`. */
+  sealed: string;
+  /** Id of the key `sealed` is encrypted with. */
+  keyId: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewChannelSettings {
+  spaceId: string;
+  channel: ChannelId;
+  masked: Record<string, unknown>;
+  sealed: string;
+  keyId: string;
+  now: number;
+}
+
+export interface ChannelSettingsStore {
+  /** Create or replace; `created` says which. */
+  put(input: NewChannelSettings): Promise<{ created: boolean; settings: StoredChannelSettings }>;
+  get(spaceId: string, channel: ChannelId): Promise<StoredChannelSettings | null>;
+  /** Every configured channel of a space, by channel name. */
+  list(spaceId: string): Promise<StoredChannelSettings[]>;
+  delete(spaceId: string, channel: ChannelId): Promise<boolean>;
+  /** Up to `limit` rows of every space sealed with a key other than `keyId`, by space and channel, after `after`. */
+  listSealedWithOtherKey(keyId: string, after: { spaceId: string; channel: ChannelId } | null, limit: number): Promise<StoredChannelSettings[]>;
+  /** Replace the sealed value when it still equals `previous`; false when it changed meanwhile. */
+  reseal(spaceId: string, channel: ChannelId, previous: string, sealed: string, keyId: string): Promise<boolean>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Channel settings of each space, credentials sealed. */
+  readonly channelSettings: ChannelSettingsStore;
   /** Feeds and devices of the app channel's users. */
   readonly appFeed: AppFeedStore;
   /** Outbound webhook endpoints, their deliveries and the outbox cursors. */

@@ -8,6 +8,7 @@ import { appFeedMigration } from './003-app-feed.js';
 import { spacesKeysMigration } from './004-spaces-keys.js';
 import { idempotencyRuleSetsMigration } from './005-idempotency-rulesets.js';
 import { webhooksMigration } from './006-webhooks.js';
+import { channelSettingsMigration } from './007-channel-settings.js';
 
 /** Every migration by name. Kysely applies them in name order, so names start with a number. */
 class InCodeMigrationProvider implements MigrationProvider {
@@ -21,6 +22,7 @@ class InCodeMigrationProvider implements MigrationProvider {
       '004-spaces-keys': spacesKeysMigration(),
       '005-idempotency-rulesets': idempotencyRuleSetsMigration(),
       '006-webhooks': webhooksMigration(this.dialect),
+      '007-channel-settings': channelSettingsMigration(),
     };
   }
 }
