@@ -9,12 +9,17 @@ import { AppHub } from './channels/app/hub.js';
 import { registerAppRoutes } from './channels/app/routes.js';
 import { WebPushNotifier } from './channels/app/web-push.js';
 import { EmailChannel } from './channels/email/index.js';
+import { channelFromSettings } from './channels/from-settings.js';
 import { MessengerChannel } from './channels/messenger/index.js';
 import { SmsChannel } from './channels/sms/index.js';
 import type { Channel } from './channels/types.js';
 import { WhatsAppChannel } from './channels/whatsapp/index.js';
 import type { Config } from './config.js';
 import { Delivery } from './delivery/index.js';
+import { SpaceChannels } from './delivery/space-channels.js';
+import { SpaceVapidKeys } from './delivery/space-vapid.js';
+import { resolveEncryptionKeys } from './encryption-keys.js';
+import { resealStoredSecrets } from './secret-rotation.js';
 import { issueTokenThroughApi, registerDemoRoutes } from './demo/index.js';
 import type { DeliveryMetrics } from './delivery/metrics.js';
 import { createLogger } from './logger.js';
@@ -48,7 +53,12 @@ export interface RunningServer {
   store: Store;
   delivery: Delivery;
   metrics: DeliveryMetrics;
+  /** Channels of the process: the default space's, from the environment or the sandbox. */
   channels: ReadonlyMap<ChannelId, Channel>;
+  /** The channels each space sends through, its own settings first. */
+  spaceChannels: SpaceChannels;
+  /** Id of the key that encrypts stored credentials. */
+  encryptionKeyId: string;
   /** The app channel's open sockets. */
   appHub: AppHub;
   /** The VAPID public key apps pass to `pushManager.subscribe` as `applicationServerKey`. */
@@ -136,7 +146,13 @@ async function startChannels(config: Config, logger: Logger, closers: Closer[], 
     }
     closers.push({ name: `channel-${channel.id}`, close: () => channel.stop() });
   }
-  return { channels, smsc, smtp, graph };
+  // Sandbox peers reach no real provider, so spaces without settings of their own may share them.
+  const shared = new Set<ChannelId>(['appMessaging']);
+  if (smsc !== null) shared.add('sms');
+  if (smtp !== null) shared.add('email');
+  if (graph !== null && config.whatsAppApiUrl === null) shared.add('whatsApp');
+  if (graph !== null && config.messengerApiUrl === null) shared.add('fbMessenger');
+  return { channels, shared, smsc, smtp, graph };
 }
 
 /**
@@ -144,7 +160,7 @@ async function startChannels(config: Config, logger: Logger, closers: Closer[], 
  * keys, and with `SANDBOX` a local push service whose plain-http endpoints devices may register.
  * The channel needs no external provider, so it is always on.
  */
-async function startAppMessaging(config: Config, store: Store, logger: Logger, closers: Closer[], now: () => number) {
+async function startAppMessaging(config: Config, store: Store, spaceVapid: SpaceVapidKeys, logger: Logger, closers: Closer[], now: () => number) {
   let push: SandboxPushService | null = null;
   if (config.sandbox) {
     push = await startSandboxPushService({ host: '127.0.0.1', port: 0, logger: logger.child({ part: 'sandbox-push' }) });
@@ -152,7 +168,13 @@ async function startAppMessaging(config: Config, store: Store, logger: Logger, c
   }
   const pushEndpointPolicy = { trustedOrigins: push === null ? [] : [push.url] };
   const vapid = await resolveVapidKeys({ publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey, subject: config.vapidSubject }, config.dataDir);
-  const notifier = new WebPushNotifier({ feed: store.appFeed, vapid, ...pushEndpointPolicy, logger: logger.child({ part: 'web-push' }) });
+  const notifier = new WebPushNotifier({
+    feed: store.appFeed,
+    vapid,
+    vapidFor: (spaceId) => spaceVapid.get(spaceId),
+    ...pushEndpointPolicy,
+    logger: logger.child({ part: 'web-push' }),
+  });
   closers.push({ name: 'web-push', close: () => notifier.close() });
 
   const hub = new AppHub({
@@ -184,17 +206,41 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     closers.push({ name: 'store', close: () => store.close() });
     await store.migrate();
     const apiKey = await resolveApiKey(config.apiKey, config.dataDir);
+    const encryption = await resolveEncryptionKeys(config.encryptionKey, config.encryptionOldKeys, config.dataDir);
+    const box = encryption.box;
+    if (encryption.origin !== 'environment') {
+      logger.warn({ file: encryption.file, keyId: box.keyId }, 'credentials are encrypted with a key stored in the data folder; set ENCRYPTION_KEY to keep the key apart from the data');
+    }
+    await resealStoredSecrets(store, box, logger.child({ part: 'secret-rotation' }));
 
     // The sandbox Graph API signs its webhooks with a secret made for this run unless one is set.
     const metaAppSecret = config.metaAppSecret ?? (config.sandbox ? randomBytes(24).toString('hex') : null);
-    const { channels, smsc, smtp, graph } = await startChannels(config, logger, closers, metaAppSecret);
+    const { channels, shared, smsc, smtp, graph } = await startChannels(config, logger, closers, metaAppSecret);
     const now = () => options.clock?.now() ?? Date.now();
     const appTokenSecret = await resolveAppTokenSecret(config.appTokenSecret, config.dataDir);
-    const app = await startAppMessaging(config, store, logger, closers, now);
+    const spaceVapid = new SpaceVapidKeys(store.channelSettings, box, logger.child({ part: 'web-push' }));
+    const app = await startAppMessaging(config, store, spaceVapid, logger, closers, now);
     channels.set('appMessaging', app.channel);
+    const spaceChannels = new SpaceChannels({
+      settings: store.channelSettings,
+      box,
+      defaultSpaceId: DEFAULT_SPACE_ID,
+      processChannels: channels,
+      shared,
+      factory: (spaceId, channel, settings) =>
+        channelFromSettings(channel, settings, {
+          defaultRegion: config.defaultRegion,
+          graphApiVersion: config.graphApiVersion,
+          logger: logger.child({ spaceId, channel }),
+        }),
+      logger: logger.child({ part: 'space-channels' }),
+    });
+    // Stopped after delivery, which still sends through them until it stops.
+    closers.push({ name: 'space-channels', close: () => spaceChannels.close() });
     const delivery = new Delivery({
       store,
       channels,
+      spaceChannels,
       spaceId: DEFAULT_SPACE_ID,
       logger: logger.child({ part: 'delivery' }),
       ...(options.clock ? { clock: options.clock } : {}),
@@ -205,7 +251,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     closers.push({ name: 'delivery', close: () => delivery.stop() });
 
     // Status webhooks run on their own loops and read what delivery commits, so a slow receiver never holds up sending.
-    const webhooks = new WebhookService({ store, logger: logger.child({ part: 'webhooks' }) }, options.webhooks);
+    const webhooks = new WebhookService({ store, box, logger: logger.child({ part: 'webhooks' }) }, options.webhooks);
     await webhooks.start();
     closers.push({ name: 'webhooks', close: () => webhooks.stop() });
 
@@ -221,15 +267,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       },
       cancelMessage: (spaceId, messageId) => delivery.cancelMessage(spaceId, messageId),
       logger: logger.child({ part: 'api' }),
-      meta:
-        metaAppSecret === null
-          ? null
-          : {
-              appSecret: metaAppSecret,
-              // Without META_VERIFY_TOKEN no verification handshake can succeed.
-              verifyToken: config.metaVerifyToken ?? randomBytes(24).toString('hex'),
-              onWebhook: (spaceId, items) => delivery.meta.handle(spaceId, items),
-            },
+      meta: {
+        appSecret: metaAppSecret,
+        // Without META_VERIFY_TOKEN no verification handshake of the shared webhook can succeed.
+        verifyToken: config.metaVerifyToken ?? randomBytes(24).toString('hex'),
+        onWebhook: (spaceId, items, scoped) => delivery.meta.handle(spaceId, items, scoped),
+      },
+      channelSettings: {
+        box,
+        onChange: async (spaceId, channel) => {
+          if (channel === 'appMessaging') spaceVapid.invalidate(spaceId);
+          else await spaceChannels.invalidate(spaceId, channel);
+        },
+      },
       appTokens: { secret: appTokenSecret.secret, ttlSeconds: config.appTokenTtlSeconds },
       rateLimit: { perMinute: config.rateLimitPerMinute, perIpPerMinute: config.rateLimitPerIpPerMinute },
     });
@@ -239,6 +289,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       hub: app.hub,
       pushEndpointPolicy: app.pushEndpointPolicy,
       pushPublicKey: app.vapidPublicKey,
+      spacePushPublicKey: async (spaceId) => (await spaceVapid.get(spaceId))?.publicKey ?? null,
       now,
       logger: logger.child({ part: 'app-routes' }),
     });
@@ -270,6 +321,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       delivery,
       metrics: delivery.metrics,
       channels,
+      spaceChannels,
+      encryptionKeyId: box.keyId,
       appHub: app.hub,
       vapidPublicKey: app.vapidPublicKey,
       sandbox: { smsc, smtp, graph, push: app.push },

@@ -13,6 +13,7 @@ import { serializeRequest } from './request-log.js';
 import { registerAdminRoutes, registerKeyRoutes } from './routes/admin.js';
 import { registerAppTokenRoute } from './routes/app-tokens.js';
 import { registerBatchRoute } from './routes/batch.js';
+import { registerChannelSettingsRoutes } from './routes/channels.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerMetaWebhookRoute } from './routes/meta-webhook.js';
@@ -98,6 +99,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     registerRuleSetRoutes(v1, deps);
     registerWebhookRoutes(v1, deps);
     registerAppTokenRoute(v1, deps);
+    registerChannelSettingsRoutes(v1, deps);
     registerKeyRoutes(v1, keys);
   });
   await app.register(async (admin) => {

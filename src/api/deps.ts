@@ -2,6 +2,8 @@ import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, Raw
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { MetaWebhookItem } from '../channels/meta/webhook.js';
+import type { ChannelId } from '../routing/types.js';
+import type { SecretBox } from '../secret-box.js';
 import type { MessageView, Store } from '../store/types.js';
 import type { RateLimitSettings } from './rate-limit.js';
 
@@ -24,10 +26,12 @@ export interface ApiDeps {
   /** Cancels an unfinished message; null when the message does not exist. */
   cancelMessage(spaceId: string, messageId: string): Promise<MessageView | null>;
   logger: Logger;
-  /** WhatsApp and Messenger webhook settings; null or absent leaves the webhook route out. */
+  /** WhatsApp and Messenger webhook settings; null or absent leaves the webhook routes out. */
   meta?: MetaWebhookDeps | null;
   /** App token settings; null or absent leaves `POST /v1/app/tokens` out. */
   appTokens?: AppTokenDeps | null;
+  /** Encryption of channel settings and webhook secrets. */
+  channelSettings: ChannelSettingsDeps;
   /** Request rate limits; null or absent turns them off. */
   rateLimit?: RateLimitSettings | null;
 }
@@ -39,11 +43,22 @@ export interface AppTokenDeps {
   ttlSeconds: number;
 }
 
+export interface ChannelSettingsDeps {
+  /** Seals credentials before they are stored. */
+  box: SecretBox;
+  /** Called after a space's settings of a channel were stored or deleted. */
+  onChange?(spaceId: string, channel: ChannelId): Promise<void>;
+}
+
 export interface MetaWebhookDeps {
-  appSecret: string;
+  /** Verifies the shared webhook of the default space; null leaves that route out. */
+  appSecret: string | null;
   verifyToken: string;
-  /** Applies verified webhook items: receipts, watermarks and inbound messages. */
-  onWebhook(spaceId: string, items: MetaWebhookItem[]): Promise<void>;
+  /**
+   * Applies verified webhook items: receipts, watermarks and inbound messages. `scoped` is true
+   * for a space's own webhook URL, whose statuses match only that space's attempts.
+   */
+  onWebhook(spaceId: string, items: MetaWebhookItem[], scoped: boolean): Promise<void>;
 }
 
 /** The Fastify instance type the routes are registered on. */

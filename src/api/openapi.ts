@@ -47,6 +47,7 @@ const TAGS = [
   { name: 'Profiles', prefixes: ['/v1/profiles'], description: 'People with their addresses, properties, opt-outs and time zone.' },
   { name: 'Rule sets', prefixes: ['/v1/rulesets'], description: 'Named fallback routes that sends select with `ruleSet`.' },
   { name: 'Webhooks', prefixes: ['/v1/webhooks'], description: 'Endpoints that receive signed status events, and their dead letters.' },
+  { name: 'Channels', prefixes: ['/v1/channels'], description: 'Provider settings of the space: its own SMSC, SMTP relay, WhatsApp number, Messenger Page and Web Push keys.' },
   { name: 'API keys', prefixes: ['/v1/keys'], description: 'The API keys of the caller\'s own space.' },
   { name: 'Admin', prefixes: ['/v1/admin'], description: 'Spaces and their API keys, for the operator with `ADMIN_KEY`.' },
   { name: 'App channel', prefixes: ['/v1/app'], description: 'App tokens, the app socket, the app inbox and push devices of `appMessaging`.' },
@@ -119,7 +120,7 @@ type RouteAuth =
  */
 function routeAuth(method: string, url: string, scope: Scope | undefined): RouteAuth {
   if (url.startsWith('/v1/admin/')) return { kind: 'adminKey' };
-  if (url === '/v1/providers/meta/webhook') return method === 'POST' ? { kind: 'metaSignature' } : { kind: 'none' };
+  if (url.startsWith('/v1/providers/meta/webhook')) return method === 'POST' ? { kind: 'metaSignature' } : { kind: 'none' };
   if (url === '/v1/app/socket') return { kind: 'appSocket' };
   // `POST /v1/app/tokens` is called by the business's backend with its API key.
   if (url.startsWith('/v1/app/') && url !== '/v1/app/tokens') {

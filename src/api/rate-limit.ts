@@ -38,7 +38,7 @@ function isExemptRoute(request: FastifyRequest): boolean {
     url === '/healthz' ||
     url === '/metrics' ||
     url === '/openapi.json' ||
-    url === '/v1/providers/meta/webhook' ||
+    url.startsWith('/v1/providers/meta/webhook') ||
     url === '/docs' ||
     url.startsWith('/docs/')
   );

@@ -35,8 +35,9 @@ export interface SendRequest {
 /** A delivery receipt as the provider reported it, before it is matched to an attempt. */
 export interface ProviderReceipt {
   /**
-   * The space the receipt belongs to, when the channel knows it. Without it the attempt is
-   * looked up by provider id in every space, because one provider connection serves them all.
+   * The space the receipt belongs to, when the channel knows it. Without it, and when the
+   * channel serves several spaces (the sandbox peers), the attempt is looked up by provider
+   * id in every space.
    */
   spaceId?: string;
   channel: ChannelId;

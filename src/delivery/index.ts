@@ -9,12 +9,15 @@ import { DeliveryMetrics } from './metrics.js';
 import { ReceiptIntake } from './receipts.js';
 import { MessageRunner } from './runner.js';
 import { StepSender } from './send-step.js';
+import type { ChannelResolver, SpaceChannels } from './space-channels.js';
 import { Worker, type WorkerOptions } from './worker.js';
 
 export interface DeliveryOptions {
   store: Store;
-  /** Channels of the default space. */
+  /** Channels of the process. Without `spaceChannels` they serve every space. */
   channels: ReadonlyMap<ChannelId, Channel>;
+  /** The channels of each space, built from its stored settings. */
+  spaceChannels?: SpaceChannels;
   spaceId: string;
   logger: Logger;
   clock?: Clock;
@@ -49,23 +52,30 @@ export class Delivery {
     this.metrics = options.metrics ?? new DeliveryMetrics();
     this.runner = new MessageRunner(options.store, context, new KeyedMutex(), this.metrics, logger, () => this.worker.wake());
     this.receipts = new ReceiptIntake(options.store, this.runner, this.metrics, logger, now);
-    this.meta = new MetaWebhookIntake(options.store, this.receipts, options.channels, logger.child({ part: 'meta-webhook' }), now);
-    const sender = new StepSender(options.store, options.channels, this.runner, this.receipts, this.metrics, logger, now);
+    const processChannels = options.channels;
+    const resolver: ChannelResolver = options.spaceChannels ?? { resolve: async (_spaceId, channel) => processChannels.get(channel) };
+    this.meta = new MetaWebhookIntake(options.store, this.receipts, resolver, logger.child({ part: 'meta-webhook' }), now);
+    const sender = new StepSender(options.store, resolver, this.runner, this.receipts, this.metrics, logger, now);
     this.worker = new Worker(options.store, this.runner, sender, this.metrics, logger, now, {
       concurrency: options.worker?.concurrency ?? 64,
       leaseMs: options.worker?.leaseMs ?? 60_000,
       idleMs: options.worker?.idleMs ?? 1_000,
     });
-    for (const channel of options.channels.values()) {
-      channel.onReceipt(async (receipt) => {
-        try {
-          await this.receipts.receive(receipt.spaceId ?? null, channel, receipt);
-        } catch (error) {
-          logger.error({ err: error, channel: channel.id, providerMessageId: receipt.providerMessageId }, 'storing a receipt failed');
-          throw error;
-        }
-      });
-    }
+    // Receipts of process channels name their space only when the channel knows it; a channel
+    // built for one space reports receipts of that space alone.
+    for (const channel of options.channels.values()) this.#listen(channel, null);
+    options.spaceChannels?.onChannelBuilt((spaceId, channel) => this.#listen(channel, spaceId));
+  }
+
+  #listen(channel: Channel, spaceId: string | null): void {
+    channel.onReceipt(async (receipt) => {
+      try {
+        await this.receipts.receive(spaceId ?? receipt.spaceId ?? null, channel, receipt);
+      } catch (error) {
+        this.#logger.error({ err: error, spaceId, channel: channel.id, providerMessageId: receipt.providerMessageId }, 'storing a receipt failed');
+        throw error;
+      }
+    });
   }
 
   async start(): Promise<void> {

@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import { classifyGraphError } from '../channels/meta/errors.js';
 import type { MetaWebhookItem } from '../channels/meta/webhook.js';
 import type { Channel } from '../channels/types.js';
-import type { AttemptStatus, ChannelId } from '../routing/types.js';
+import type { AttemptStatus } from '../routing/types.js';
 import type { Store } from '../store/types.js';
 import type { ReceiptIntake } from './receipts.js';
+import type { ChannelResolver } from './space-channels.js';
 
 /** Attempt states a watermark moves forward: a delivery watermark never touches read attempts. */
 const WATERMARK_STATUSES: Record<'delivered' | 'read', AttemptStatus[]> = {
@@ -21,26 +22,35 @@ export class MetaWebhookIntake {
   constructor(
     private readonly store: Store,
     private readonly receipts: ReceiptIntake,
-    private readonly channels: ReadonlyMap<ChannelId, Channel>,
+    private readonly channels: ChannelResolver,
     private readonly logger: Logger,
     private readonly now: () => number,
   ) {}
 
-  // NOTE: one Graph API connection serves every space until channel settings are per space, so
-  // inbound messages, unreachable marks and watermark lookups all go to the webhook's space.
-  async handle(spaceId: string, items: MetaWebhookItem[]): Promise<void> {
+  /**
+   * Applies the items of one verified webhook request. `scoped` is true when the webhook came
+   * to a space's own URL, signed with that space's app secret: its statuses then match only
+   * attempts of that space. The shared webhook URL serves the default space and the sandbox
+   * Graph API that spaces without settings of their own share, so its statuses are matched by
+   * provider id alone.
+   *
+   * NOTE: inbound messages and unreachable marks from the shared URL go to the default space,
+   * also when they concern a person another space reached through the shared sandbox.
+   */
+  async handle(spaceId: string, items: MetaWebhookItem[], scoped = false): Promise<void> {
+    const receiptSpace = scoped ? spaceId : null;
     for (const item of items) {
-      const channel = this.channels.get(item.channel);
+      const channel = await this.channels.resolve(spaceId, item.channel);
       if (channel === undefined) {
         this.logger.warn({ channel: item.channel, kind: item.kind }, 'webhook item for a channel that is not configured ignored');
         continue;
       }
       switch (item.kind) {
         case 'status':
-          await this.#status(spaceId, channel, item);
+          await this.#status(spaceId, receiptSpace, channel, item);
           break;
         case 'watermark':
-          await this.#watermark(spaceId, channel, item);
+          await this.#watermark(spaceId, receiptSpace, channel, item);
           break;
         case 'inbound':
           await this.#inbound(spaceId, item);
@@ -53,7 +63,7 @@ export class MetaWebhookIntake {
     }
   }
 
-  async #status(spaceId: string, channel: Channel, item: Extract<MetaWebhookItem, { kind: 'status' }>): Promise<void> {
+  async #status(spaceId: string, receiptSpace: string | null, channel: Channel, item: Extract<MetaWebhookItem, { kind: 'status' }>): Promise<void> {
     // `sent` repeats what the send call's response already reported.
     if (item.state === 'sent') return;
     if (item.state === 'failed' && item.errorCode !== null) {
@@ -64,8 +74,7 @@ export class MetaWebhookIntake {
         this.logger.info({ channel: channel.id, code: error.code }, 'address marked unreachable');
       }
     }
-    // One Graph API connection serves every space, so the attempt is found by its wamid alone.
-    await this.receipts.receive(null, channel, {
+    await this.receipts.receive(receiptSpace, channel, {
       channel: channel.id,
       providerMessageId: item.providerMessageId,
       state: item.state,
@@ -74,12 +83,12 @@ export class MetaWebhookIntake {
     });
   }
 
-  async #watermark(spaceId: string, channel: Channel, item: Extract<MetaWebhookItem, { kind: 'watermark' }>): Promise<void> {
+  async #watermark(spaceId: string, receiptSpace: string | null, channel: Channel, item: Extract<MetaWebhookItem, { kind: 'watermark' }>): Promise<void> {
     const covered = await this.store.attemptIdsBefore(spaceId, channel.id, item.psid, item.watermark, WATERMARK_STATUSES[item.state]);
     const ids = new Set([...item.mids, ...covered]);
     this.logger.debug({ channel: channel.id, state: item.state, messages: ids.size }, 'watermark applied');
     for (const providerMessageId of ids) {
-      await this.receipts.receive(null, channel, {
+      await this.receipts.receive(receiptSpace, channel, {
         channel: channel.id,
         providerMessageId,
         state: item.state,

@@ -7,6 +7,7 @@ import { channelContent, messageAddresses } from './content.js';
 import type { DeliveryMetrics } from './metrics.js';
 import type { ReceiptIntake } from './receipts.js';
 import type { MessageRunner } from './runner.js';
+import type { ChannelResolver } from './space-channels.js';
 
 /**
  * Why a step cannot be sent, or null when it can. A missing address comes first, so a person
@@ -34,7 +35,7 @@ function errorOutcome(error: unknown): SendOutcome {
 export class StepSender {
   constructor(
     private readonly store: Store,
-    private readonly channels: ReadonlyMap<ChannelId, Channel>,
+    private readonly channels: ChannelResolver,
     private readonly runner: MessageRunner,
     private readonly receipts: ReceiptIntake,
     private readonly metrics: DeliveryMetrics,
@@ -58,7 +59,7 @@ export class StepSender {
       return;
     }
 
-    const channel = this.channels.get(stepState.channel);
+    const channel = await this.channels.resolve(spaceId, stepState.channel);
     const address = channel ? channel.resolveAddress(messageAddresses(message)) : null;
     const content = channel ? channelContent(message, channel.id) : null;
     const reason =

@@ -99,6 +99,22 @@ export class KyselyWebhookStore implements WebhookStore {
     });
   }
 
+  async listEndpointSecrets(): Promise<{ spaceId: string; endpointId: string; secret: string }[]> {
+    const rows = await this.db.selectFrom('webhook_endpoints').select(['id', 'space_id', 'secret']).orderBy('space_id').orderBy('id').execute();
+    return rows.map((row) => ({ spaceId: row.space_id, endpointId: row.id, secret: row.secret }));
+  }
+
+  async replaceEndpointSecret(spaceId: string, endpointId: string, previous: string, next: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('webhook_endpoints')
+      .set({ secret: next })
+      .where('space_id', '=', spaceId)
+      .where('id', '=', endpointId)
+      .where('secret', '=', previous)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
   async listSubscriptions(): Promise<Subscription[]> {
     const rows = await this.db.selectFrom('webhook_endpoints').select(['id', 'space_id', 'events', 'created_at']).execute();
     return rows.map((row) => ({

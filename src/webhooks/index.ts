@@ -1,3 +1,4 @@
+import type { SecretBox } from '../secret-box.js';
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
 import { WebhookDispatcher } from './dispatcher.js';
@@ -44,6 +45,8 @@ export const DEFAULT_WEBHOOK_OPTIONS: WebhookServiceOptions = {
 
 export interface WebhookServiceDeps {
   store: Pick<Store, 'dialect' | 'webhooks'>;
+  /** Opens the endpoint secrets, which are stored sealed. */
+  box: SecretBox;
   logger: Logger;
   /** Epoch milliseconds for scheduling tries. Default `Date.now`; signatures always carry the system time. */
   now?: () => number;
@@ -62,7 +65,7 @@ export class WebhookService {
     }
     const now = deps.now ?? Date.now;
     const { webhooks } = deps.store;
-    this.sender = new WebhookSender(webhooks, deps.store.dialect, deps.logger.child({ part: 'webhook-sender' }), now, deps.random ?? Math.random, settings);
+    this.sender = new WebhookSender(webhooks, deps.store.dialect, deps.logger.child({ part: 'webhook-sender' }), now, deps.random ?? Math.random, settings, deps.box);
     this.dispatcher = new WebhookDispatcher(webhooks, deps.logger.child({ part: 'webhook-dispatcher' }), now, settings, () => this.sender.wake());
   }
 

@@ -1,3 +1,5 @@
+import type { SecretBox } from '../secret-box.js';
+import { openWebhookSecret } from './secret-storage.js';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -60,6 +62,7 @@ export class WebhookSender {
     private readonly now: () => number,
     private readonly random: () => number,
     private readonly options: SenderOptions,
+    private readonly box: SecretBox,
   ) {
     this.#agent = new Agent({ connect: { timeout: options.timeoutMs }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
   }
@@ -158,7 +161,7 @@ export class WebhookSender {
     try {
       const result = await postWebhook(
         this.#agent,
-        { url: delivery.url, id: delivery.id, secret: delivery.secret, body: delivery.body, now: Date.now() },
+        { url: delivery.url, id: delivery.id, secret: openWebhookSecret(this.box, delivery.secret, delivery.spaceId, delivery.endpointId), body: delivery.body, now: Date.now() },
         this.options.timeoutMs,
         this.#stop.signal,
       );

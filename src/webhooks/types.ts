@@ -163,6 +163,10 @@ export interface WebhookStore {
 
   /** Every endpoint of every space, for fan-out. */
   listSubscriptions(): Promise<Subscription[]>;
+  /** The stored (sealed) secret of every endpoint, for re-encryption under a new key. */
+  listEndpointSecrets(): Promise<{ spaceId: string; endpointId: string; secret: string }[]>;
+  /** Replace an endpoint's stored secret when it still equals `previous`. */
+  replaceEndpointSecret(spaceId: string, endpointId: string, previous: string, next: string): Promise<boolean>;
   /** The id of the last row of `source` that was fanned out. */
   outboxPosition(source: OutboxSource): Promise<number>;
   /** The largest id in the table of `source`, or 0 when it is empty. */

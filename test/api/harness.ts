@@ -7,6 +7,7 @@ import { buildApi } from '../../src/api/app.js';
 import { Delivery } from '../../src/delivery/index.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
+import { testSecretBox } from '../support/secret-box.js';
 
 export const API_KEY = 'test-api-key-7f3a9c';
 /** 2025-06-01T12:00:00Z, the clock of every test app unless a test moves it. */
@@ -60,6 +61,7 @@ export async function createTestApi(options: TestApiOptions = {}): Promise<TestA
     },
     cancelMessage: (spaceId, messageId) => delivery.cancelMessage(spaceId, messageId),
     logger,
+    channelSettings: { box: testSecretBox() },
   });
   await app.ready();
 

@@ -431,6 +431,20 @@ describe('OpenAPI document', () => {
     expect(deleted.status).toBe(204);
   });
 
+  it('accepts the channel settings examples and returns them masked', async () => {
+    for (const channel of ['sms', 'email', 'whatsApp', 'fbMessenger', 'appMessaging']) {
+      const [stored] = await sendExamples('PUT', `/v1/channels/${channel}`, bearer(TEST_API_KEY));
+      const settings = (stored?.body as { settings: Record<string, unknown> }).settings;
+      const example = requestExamples(operationOf(document, 'PUT', `/v1/channels/${channel}`))[0] as Record<string, unknown>;
+      // Every credential of the example comes back masked; nothing else changes.
+      const changed = Object.keys(example).filter((field) => settings[field] !== example[field]);
+      expect(changed.length, `${channel} masks no field`).toBeGreaterThan(0);
+      for (const field of changed) expect(String(settings[field]), `${channel}.${field}`).toMatch(/^\*\*\*\*/);
+    }
+    const listed = await send('GET', '/v1/channels', bearer(TEST_API_KEY));
+    expect((listed.body as { items: Array<{ channel: string }> }).items.map((item) => item.channel).sort()).toEqual(['appMessaging', 'email', 'fbMessenger', 'sms', 'whatsApp']);
+  });
+
   it('accepts the profile, rule set and key examples', async () => {
     await sendExamples('PUT', '/v1/profiles/{profileId}', bearer(TEST_API_KEY));
     await sendExamples('PATCH', '/v1/profiles/{profileId}', bearer(TEST_API_KEY));

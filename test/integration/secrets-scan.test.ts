@@ -24,6 +24,7 @@ function secret(label: string): string {
 }
 
 const vapid = webPush.generateVAPIDKeys();
+const spaceVapid = webPush.generateVAPIDKeys();
 
 const SECRETS = {
   API_KEY: secret('api-key'),
@@ -37,6 +38,14 @@ const SECRETS = {
   WHATSAPP_TOKEN: secret('whatsapp-token'),
   MESSENGER_PAGE_TOKEN: secret('page-token'),
   VAPID_PRIVATE_KEY: vapid.privateKey,
+  ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  // Credentials a space stores through the channel settings API.
+  SPACE_SMPP_PASSWORD: randomBytes(6).toString('base64url'),
+  SPACE_WHATSAPP_TOKEN: secret('space-whatsapp-token'),
+  SPACE_META_APP_SECRET: secret('space-meta-app-secret'),
+  SPACE_META_VERIFY_TOKEN: secret('space-meta-verify-token'),
+  SPACE_PAGE_TOKEN: secret('space-page-token'),
+  SPACE_VAPID_PRIVATE_KEY: spaceVapid.privateKey,
 };
 
 interface Recorded {
@@ -63,6 +72,7 @@ describe('secrets in logs and responses', () => {
 
   let server: TestServer;
   let smsc: SandboxSmsc;
+  let spaceSmsc: SandboxSmsc;
   let smtp: SandboxSmtp;
   let graph: SandboxGraph;
   let receiver: TestReceiver;
@@ -99,11 +109,11 @@ describe('secrets in logs and responses', () => {
     return created.body.messageId;
   }
 
-  async function waitUntilFinal(messageId: string): Promise<MessageView> {
+  async function waitUntilFinal(messageId: string, key = SECRETS.API_KEY): Promise<MessageView> {
     let view: MessageView | null = null;
     await vi.waitFor(
       async () => {
-        const response = await call<MessageView>('GET', `/v1/messages/${messageId}`, { key: SECRETS.API_KEY });
+        const response = await call<MessageView>('GET', `/v1/messages/${messageId}`, { key });
         view = response.body;
         expect(view.completedAt).not.toBeNull();
       },
@@ -121,6 +131,7 @@ describe('secrets in logs and responses', () => {
   beforeAll(async () => {
     const silent = pino({ level: 'silent' });
     smsc = await startSandboxSmsc({ logger: silent, systemId: 'cascade', password: SECRETS.SMPP_PASSWORD, receiptDelayMs: { delivered: 20 } });
+    spaceSmsc = await startSandboxSmsc({ logger: silent, systemId: 'scan', password: SECRETS.SPACE_SMPP_PASSWORD, receiptDelayMs: { delivered: 20 } });
     smtp = await startSandboxSmtp({ logger: silent });
     graph = await startSandboxGraph({
       logger: silent,
@@ -154,6 +165,7 @@ describe('secrets in logs and responses', () => {
         MESSENGER_PAGE_TOKEN: SECRETS.MESSENGER_PAGE_TOKEN,
         VAPID_PUBLIC_KEY: vapid.publicKey,
         VAPID_PRIVATE_KEY: SECRETS.VAPID_PRIVATE_KEY,
+        ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY,
         SANDBOX: '1',
       },
       { logger: pino({ level: 'trace' }, stream) },
@@ -177,8 +189,25 @@ describe('secrets in logs and responses', () => {
     issued.selfIssuedKey = selfIssued.body.key;
     expect((await call('GET', '/v1/keys', { key: adminIssued.body.key })).status).toBe(200);
     expect((await call('GET', `/v1/admin/spaces/${space.body.spaceId}/keys`, { key: SECRETS.ADMIN_KEY })).status).toBe(200);
+
+    // Channel settings of the space: its own SMSC, which carries its SMS, and stored Meta and Web Push credentials.
+    const settings: Array<[string, Record<string, unknown>]> = [
+      ['sms', { host: '127.0.0.1', port: spaceSmsc.port, systemId: 'scan', password: SECRETS.SPACE_SMPP_PASSWORD, sourceAddr: 'SCAN' }],
+      ['whatsApp', { apiUrl: graph.url, phoneNumberId: '100000000000001', accessToken: SECRETS.SPACE_WHATSAPP_TOKEN, appSecret: SECRETS.SPACE_META_APP_SECRET, verifyToken: SECRETS.SPACE_META_VERIFY_TOKEN }],
+      ['fbMessenger', { apiUrl: graph.url, pageAccessToken: SECRETS.SPACE_PAGE_TOKEN, appSecret: SECRETS.SPACE_META_APP_SECRET, verifyToken: SECRETS.SPACE_META_VERIFY_TOKEN }],
+      ['appMessaging', { vapidPublicKey: spaceVapid.publicKey, vapidPrivateKey: SECRETS.SPACE_VAPID_PRIVATE_KEY, vapidSubject: 'mailto:ops@scan.example' }],
+    ];
+    for (const [channel, body] of settings) {
+      expect((await call('PUT', `/v1/channels/${channel}`, { key: adminIssued.body.key, body })).status).toBe(201);
+      expect((await call('GET', `/v1/channels/${channel}`, { key: adminIssued.body.key })).status).toBe(200);
+    }
+    expect((await call('GET', '/v1/channels', { key: adminIssued.body.key })).status).toBe(200);
+    const spaceHook = `${server.url}/v1/providers/meta/webhook/${space.body.spaceId}`;
+    const spaceChallenge = await fetch(`${spaceHook}?hub.mode=subscribe&hub.verify_token=${SECRETS.SPACE_META_VERIFY_TOKEN}&hub.challenge=2093`);
+    expect(await spaceChallenge.text()).toBe('2093');
     const spaceSend = await send({ body: text('sms of the second space'), to: { phoneNumber: '+12025550101' }, rules: ['sms'] }, selfIssued.body.key);
-    expect(spaceSend).toMatch(/./);
+    expect((await waitUntilFinal(spaceSend, selfIssued.body.key)).status).toBe('delivered');
+    expect(spaceSmsc.submits()).toHaveLength(1);
 
     // A webhook endpoint, which receives signed status events of the default space.
     const webhook = await call<{ id: string; secret: string }>('POST', '/v1/webhooks', {
@@ -290,6 +319,7 @@ describe('secrets in logs and responses', () => {
     await graph?.close();
     await smtp?.close();
     await smsc?.close();
+    await spaceSmsc?.close();
   });
 
   function allSecrets(): Array<[string, string]> {
@@ -303,7 +333,9 @@ describe('secrets in logs and responses', () => {
     // Request lines keep the query string, with credential values redacted.
     expect(logLines.some((line) => line.includes('hub.verify_token=[redacted]&hub.challenge=1158201444'))).toBe(true);
     expect(logLines.some((line) => line.includes('/v1/messages?limit=100'))).toBe(true);
-    expect(smsc.submits().length).toBeGreaterThanOrEqual(3);
+    // The default space's two SMS went to the configured SMSC, the other space's SMS to its own.
+    expect(smsc.submits().length).toBeGreaterThanOrEqual(2);
+    expect(spaceSmsc.submits()).toHaveLength(1);
     expect(smtp.messages()).toHaveLength(1);
     expect(graph.requests().length).toBeGreaterThanOrEqual(2);
     expect(receiver.accepted().length).toBeGreaterThanOrEqual(5);

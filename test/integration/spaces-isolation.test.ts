@@ -200,6 +200,25 @@ describe('space isolation', () => {
     expect((await http(server, 'GET', '/v1/rulesets/vip', { key: keyA.key })).status).toBe(200);
   });
 
+  it('B cannot see or change A channel settings', async () => {
+    const settingsOfA = { host: '127.0.0.1', port: 2775, systemId: 'space-a', password: 'a-secret', sourceAddr: 'SPACEA' };
+    expect((await http(server, 'PUT', '/v1/channels/sms', { key: keyA.key, body: settingsOfA })).status).toBe(201);
+
+    const get = await http<Problem>(server, 'GET', '/v1/channels/sms', { key: keyB.key });
+    const list = await http<{ items: unknown[] }>(server, 'GET', '/v1/channels', { key: keyB.key });
+    const remove = await http<Problem>(server, 'DELETE', '/v1/channels/sms', { key: keyB.key });
+    const own = await http<{ settings: Record<string, unknown> }>(server, 'PUT', '/v1/channels/sms', { key: keyB.key, body: { ...settingsOfA, systemId: 'space-b' } });
+
+    expect(get.status).toBe(404);
+    expect(list.body.items).toEqual([]);
+    expect(remove.status).toBe(404);
+    expect(own.status).toBe(201);
+    const ofA = await http<{ settings: Record<string, unknown> }>(server, 'GET', '/v1/channels/sms', { key: keyA.key });
+    expect(ofA.body.settings.systemId).toBe('space-a');
+    expect((await http(server, 'DELETE', '/v1/channels/sms', { key: keyB.key })).status).toBe(204);
+    expect((await http(server, 'GET', '/v1/channels/sms', { key: keyA.key })).status).toBe(200);
+  });
+
   it('idempotency keys stay per space', async () => {
     const headers = { 'idempotency-key': 'order-88121' };
     const first = await http<MessageJson>(server, 'POST', '/v1/messages', { key: keyA.key, body: SCHEDULED, headers });
@@ -252,6 +271,12 @@ describe('space isolation', () => {
       ['GET', '/v1/rulesets/vip'],
       ['GET', '/v1/rulesets'],
       ['DELETE', '/v1/rulesets/vip'],
+      ['PUT', '/v1/channels/sms', { host: '127.0.0.1', systemId: 'x', password: 'x', sourceAddr: 'X' }],
+      ['GET', '/v1/channels/sms'],
+      ['GET', '/v1/channels'],
+      ['DELETE', '/v1/channels/sms'],
+      ['POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['message.sent'] }],
+      ['GET', '/v1/webhooks'],
       ['GET', '/v1/keys'],
       ['POST', '/v1/keys', {}],
       ['DELETE', `/v1/keys/${keyA.keyId}`],

@@ -9,11 +9,14 @@ import { uuidv7 } from '../../src/ids.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { WebhookSender, type SenderOptions } from '../../src/webhooks/sender.js';
+import { sealWebhookSecret } from '../../src/webhooks/secret-storage.js';
 import { generateSecret } from '../../src/webhooks/signature.js';
 import { createOne } from '../store/fixtures.js';
+import { testSecretBox } from '../support/secret-box.js';
 import { TestReceiver } from './receiver.js';
 
 const silent = pino({ level: 'silent' });
+const box = testSecretBox();
 const WAIT = { timeout: 10_000, interval: 20 };
 const OPTIONS: SenderOptions = {
   concurrency: 4,
@@ -63,7 +66,7 @@ describe('webhook sender', () => {
   });
 
   function startSender(options: Partial<SenderOptions> = {}): WebhookSender {
-    const sender = new WebhookSender(store.webhooks, 'sqlite', silent, Date.now, () => 0, { ...OPTIONS, ...options });
+    const sender = new WebhookSender(store.webhooks, 'sqlite', silent, Date.now, () => 0, { ...OPTIONS, ...options }, box);
     cleanups.push(() => sender.stop());
     return sender;
   }
@@ -73,7 +76,7 @@ describe('webhook sender', () => {
     const endpointId = uuidv7();
     const secret = generateSecret();
     await store.webhooks.createEndpoint(
-      { id: endpointId, spaceId: 'default', url, events: ['message.sent'], description: null, createdAt: Date.now(), secret },
+      { id: endpointId, spaceId: 'default', url, events: ['message.sent'], description: null, createdAt: Date.now(), secret: sealWebhookSecret(box, secret, 'default', endpointId) },
       10,
     );
     const message = await createOne(store);

@@ -2,6 +2,7 @@ import { uuidv7 } from '../../ids.js';
 import { InvalidCursorError } from '../../store/types.js';
 import { generateSecret } from '../../webhooks/signature.js';
 import { WEBHOOK_EVENT_TYPES, type WebhookDelivery, type WebhookEndpoint } from '../../webhooks/types.js';
+import { sealWebhookSecret } from '../../webhooks/secret-storage.js';
 import type { ApiDeps, ApiInstance } from '../deps.js';
 import { toDateTime } from '../message-view.js';
 import { httpProblem, invalidRequest, problem, sendProblem } from '../problem.js';
@@ -28,9 +29,12 @@ import {
  * NOTE: the routes declare no scope, so only API keys with every scope can use them.
  */
 export function registerWebhookRoutes(app: ApiInstance, deps: ApiDeps): void {
+  // Endpoints receive every status event of the space, so they are configuration of the space.
+  const config = { scope: 'admin' as const };
   app.post(
     '/v1/webhooks',
     {
+      config,
       schema: {
         summary: 'Create a webhook endpoint',
         description:
@@ -58,27 +62,28 @@ export function registerWebhookRoutes(app: ApiInstance, deps: ApiDeps): void {
         createdAt: now,
       };
       const secret = generateSecret();
-      const stored = await deps.store.webhooks.createEndpoint({ ...endpoint, secret }, MAX_WEBHOOK_ENDPOINTS);
+      // Signing needs the secret itself, so it is stored encrypted rather than hashed.
+      const sealed = sealWebhookSecret(deps.channelSettings.box, secret, endpoint.spaceId, endpoint.id);
+      const stored = await deps.store.webhooks.createEndpoint({ ...endpoint, secret: sealed }, MAX_WEBHOOK_ENDPOINTS);
       if (stored.result === 'limit-reached') {
         const detail = `The space has ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints, the maximum, so no endpoint was created. Delete an endpoint first.`;
         return sendProblem(reply, problem('limit-reached', detail));
       }
 
-      // NOTE: the secret is stored in plain text, because signing needs it; it is not encrypted at rest yet.
       request.log.info({ webhookId: endpoint.id, events: endpoint.events }, 'webhook endpoint created');
       return reply.status(201).send({ ...toEndpointJson(endpoint), secret });
     },
   );
 
   const listSchema = { summary: 'List webhook endpoints', description: 'Returns every endpoint of the space, without secrets.', response: { 200: WebhookEndpointListJsonSchema } };
-  app.get('/v1/webhooks', { schema: listSchema }, async (request, reply) => {
+  app.get('/v1/webhooks', { config, schema: listSchema }, async (request, reply) => {
     const endpoints = await deps.store.webhooks.listEndpoints(request.spaceId);
     return reply.send({ items: endpoints.map(toEndpointJson) });
   });
 
   app.get(
     '/v1/webhooks/:id',
-    { schema: { summary: 'Get a webhook endpoint', params: WebhookParamsSchema, response: { 200: WebhookEndpointJsonSchema } } },
+    { config, schema: { summary: 'Get a webhook endpoint', params: WebhookParamsSchema, response: { 200: WebhookEndpointJsonSchema } } },
     async (request, reply) => {
       const endpoint = await deps.store.webhooks.getEndpoint(request.spaceId, request.params.id);
       if (endpoint === null) return sendProblem(reply, endpointNotFound(request.params.id));
@@ -92,7 +97,7 @@ export function registerWebhookRoutes(app: ApiInstance, deps: ApiDeps): void {
     params: WebhookParamsSchema,
     response: { 204: NoContentSchema },
   };
-  app.delete('/v1/webhooks/:id', { schema: deleteSchema }, async (request, reply) => {
+  app.delete('/v1/webhooks/:id', { config, schema: deleteSchema }, async (request, reply) => {
     const deleted = await deps.store.webhooks.deleteEndpoint(request.spaceId, request.params.id);
     if (!deleted) return sendProblem(reply, endpointNotFound(request.params.id));
     request.log.info({ webhookId: request.params.id }, 'webhook endpoint deleted with its deliveries');
@@ -102,6 +107,7 @@ export function registerWebhookRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.get(
     '/v1/webhooks/:id/dead-letters',
     {
+      config,
       schema: {
         summary: 'List dead letters',
         description: 'Pages through the deliveries of the endpoint whose every try failed, newest first.',
@@ -130,6 +136,7 @@ export function registerWebhookRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.post(
     '/v1/webhooks/:id/dead-letters/:deliveryId/replay',
     {
+      config,
       schema: {
         summary: 'Replay a dead letter',
         description: 'Queues the dead letter for delivery again with a fresh retry schedule, and returns it as pending.',

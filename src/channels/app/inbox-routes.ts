@@ -114,12 +114,13 @@ export function registerInboxRoutes(app: TypedInstance, deps: AppRoutesDeps): vo
 
   const pushKeySchema = {
     summary: 'Get the Web Push key',
-    description: 'The VAPID public key, for pushManager.subscribe({ applicationServerKey }).',
+    description: 'The VAPID public key of the app user\'s space, for pushManager.subscribe({ applicationServerKey }).',
     response: { 200: Type.Object({ publicKey: Type.String() }) },
     problems: { 404: 'Web Push is not configured on this server.' },
   };
-  app.get('/v1/app/push-key', { schema: pushKeySchema }, async (_request, reply) => {
-    const publicKey = deps.pushPublicKey ?? null;
+  app.get('/v1/app/push-key', { schema: pushKeySchema }, async (request, reply) => {
+    const { spaceId } = identityOf(request);
+    const publicKey = (await deps.spacePushPublicKey?.(spaceId)) ?? deps.pushPublicKey ?? null;
     if (publicKey === null) return sendProblem(reply, problem('not-found', 'Web Push is not configured on this server.'));
     // The VAPID public key for `pushManager.subscribe({ applicationServerKey })`.
     return reply.send({ publicKey });

@@ -29,6 +29,8 @@ export interface AppRoutesDeps {
   pushEndpointPolicy?: PushEndpointPolicy;
   /** The VAPID public key served by `GET /v1/app/push-key`; null or absent when Web Push is off. */
   pushPublicKey?: string | null;
+  /** The public key of a space with Web Push settings of its own; null when it has none. */
+  spacePushPublicKey?: (spaceId: string) => Promise<string | null>;
   /** Epoch milliseconds. */
   now(): number;
   logger: Logger;

@@ -25,6 +25,12 @@ export interface AppPushNotifier {
 export interface WebPushNotifierOptions extends PushEndpointPolicy {
   feed: Pick<AppFeedStore, 'listDevices' | 'deleteDevice'>;
   vapid: VapidDetails;
+  /**
+   * The VAPID details of a space with Web Push settings of its own; null for a space without,
+   * which pushes with `vapid`. A subscription made with one key pair is refused by push
+   * services when another one signs.
+   */
+  vapidFor?: (spaceId: string) => Promise<VapidDetails | null>;
   logger: Logger;
   /** Deadline of one push request, from connecting to the end of the response, in ms. Default 30,000. */
   timeoutMs?: number;
@@ -68,6 +74,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 30_000;
 export class WebPushNotifier implements AppPushNotifier {
   readonly #feed: Pick<AppFeedStore, 'listDevices' | 'deleteDevice'>;
   readonly #vapid: VapidDetails;
+  readonly #vapidFor: (spaceId: string) => Promise<VapidDetails | null>;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   readonly #ttlSeconds: number;
@@ -90,6 +97,7 @@ export class WebPushNotifier implements AppPushNotifier {
 
     this.#feed = options.feed;
     this.#vapid = { publicKey: options.vapid.publicKey, privateKey: options.vapid.privateKey, subject: options.vapid.subject };
+    this.#vapidFor = options.vapidFor ?? (async () => null);
     this.#logger = options.logger;
     this.#timeoutMs = timeoutMs;
     this.#ttlSeconds = ttlSeconds;
@@ -128,7 +136,8 @@ export class WebPushNotifier implements AppPushNotifier {
       logger.info({ seq: entry.seq }, 'feed message too large for one push; sending it without body and data');
     }
     const topic = pushTopic(entry.messageId);
-    const outcomes = await Promise.all(devices.map((device) => this.#notifyDevice(device, json, topic, logger)));
+    const vapid = (await this.#vapidFor(spaceId)) ?? this.#vapid;
+    const outcomes = await Promise.all(devices.map((device) => this.#notifyDevice(device, json, topic, vapid, logger)));
     return summarize(outcomes, devices.length);
   }
 
@@ -137,7 +146,13 @@ export class WebPushNotifier implements AppPushNotifier {
     await this.#agent.close();
   }
 
-  async #notifyDevice(device: AppDevice & { push: PushSubscriptionInput }, json: string, topic: string, parentLogger: Logger): Promise<DeviceOutcome> {
+  async #notifyDevice(
+    device: AppDevice & { push: PushSubscriptionInput },
+    json: string,
+    topic: string,
+    vapid: VapidDetails,
+    parentLogger: Logger,
+  ): Promise<DeviceOutcome> {
     const subscription = device.push;
     const logger = parentLogger.child({ deviceId: device.deviceId, pushService: endpointOrigin(subscription.endpoint) });
 
@@ -150,7 +165,7 @@ export class WebPushNotifier implements AppPushNotifier {
     let details: RequestDetails;
     try {
       details = webPush.generateRequestDetails(subscription, json, {
-        vapidDetails: this.#vapid,
+        vapidDetails: vapid,
         TTL: this.#ttlSeconds,
         urgency: 'high',
         topic,

@@ -1,0 +1,152 @@
+import type { Logger } from 'pino';
+import { channelSettingsContext, type ChannelSettingsById } from '../channels/settings.js';
+import type { Channel } from '../channels/types.js';
+import type { ChannelId } from '../routing/types.js';
+import type { SecretBox } from '../secret-box.js';
+import type { ChannelSettingsStore } from '../store/types.js';
+
+/** Channels a space can configure with provider connections of its own. */
+export type ProviderChannelId = Exclude<ChannelId, 'appMessaging'>;
+
+/** Builds a stopped channel from one space's settings. */
+export type ChannelFactory = <C extends ProviderChannelId>(spaceId: string, channel: C, settings: ChannelSettingsById[C]) => Channel;
+
+/** Called once for each channel built from a space's settings, before it starts. */
+export type ChannelBuiltListener = (spaceId: string, channel: Channel) => void;
+
+export interface SpaceChannelsOptions {
+  settings: ChannelSettingsStore;
+  box: SecretBox;
+  /** The space the process channels (configured from the environment, or the sandbox) belong to. */
+  defaultSpaceId: string;
+  /** Channels configured for the whole process. */
+  processChannels: ReadonlyMap<ChannelId, Channel>;
+  /**
+   * Process channels that also serve spaces without settings of their own: the sandbox peers,
+   * which reach no real provider, and the app channel, which needs no provider.
+   */
+  shared: ReadonlySet<ChannelId>;
+  factory: ChannelFactory;
+  logger: Logger;
+}
+
+/** The channel of one space, or null when it has none. */
+interface Entry {
+  channel: Channel | null;
+  /** Whether the channel was built for this space and must be stopped when replaced. */
+  owned: boolean;
+}
+
+/** Finds the channel a space sends through. */
+export interface ChannelResolver {
+  resolve(spaceId: string, channel: ChannelId): Promise<Channel | undefined>;
+}
+
+/**
+ * The channels each space sends through. A space with stored settings for a channel gets a
+ * channel of its own, built on first use and kept until the settings change. A space without
+ * settings uses the process channel: always for the default space, and for other spaces only
+ * when it is shared (see `shared`), so one space's credentials from the environment never carry
+ * another space's messages.
+ *
+ * NOTE: a change of settings reaches only the process that made it. Other processes on the
+ * same PostgreSQL database keep their built channel until they restart.
+ */
+export class SpaceChannels implements ChannelResolver {
+  readonly #options: SpaceChannelsOptions;
+  readonly #entries = new Map<string, Promise<Entry>>();
+  readonly #listeners: ChannelBuiltListener[] = [];
+  #closed = false;
+
+  constructor(options: SpaceChannelsOptions) {
+    this.#options = options;
+  }
+
+  /** Adds a listener for channels built from now on. */
+  onChannelBuilt(listener: ChannelBuiltListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Returns the channel `spaceId` sends `channel` messages through, or undefined when it has none. */
+  async resolve(spaceId: string, channel: ChannelId): Promise<Channel | undefined> {
+    const key = `${spaceId}\u0000${channel}`;
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      entry = this.#load(spaceId, channel);
+      this.#entries.set(key, entry);
+      // A failed load is not cached, so the next send reads the settings again.
+      entry.catch(() => this.#entries.delete(key));
+    }
+    return (await entry).channel ?? undefined;
+  }
+
+  /** Drops the space's channel after its settings changed, stopping it when it was built for the space. */
+  async invalidate(spaceId: string, channel: ChannelId): Promise<void> {
+    const key = `${spaceId}\u0000${channel}`;
+    const entry = this.#entries.get(key);
+    this.#entries.delete(key);
+    if (entry === undefined) return;
+    await this.#stopEntry(entry, spaceId, channel);
+  }
+
+  /** Stops every channel built for a space. Process channels are stopped by their owner. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const entries = [...this.#entries.entries()];
+    this.#entries.clear();
+    for (const [key, entry] of entries) {
+      const [spaceId = '', channel = ''] = key.split('\u0000');
+      await this.#stopEntry(entry, spaceId, channel as ChannelId);
+    }
+  }
+
+  async #stopEntry(entry: Promise<Entry>, spaceId: string, channel: ChannelId): Promise<void> {
+    let loaded: Entry;
+    try {
+      loaded = await entry;
+    } catch {
+      return;
+    }
+    if (!loaded.owned || loaded.channel === null) return;
+    try {
+      await loaded.channel.stop();
+      this.#options.logger.info({ spaceId, channel }, 'space channel stopped');
+    } catch (error) {
+      this.#options.logger.error({ err: error, spaceId, channel }, 'stopping a space channel failed');
+    }
+  }
+
+  async #load(spaceId: string, channel: ChannelId): Promise<Entry> {
+    const { settings, processChannels, defaultSpaceId, shared, logger } = this.#options;
+    const fallback = (): Entry => {
+      const process = processChannels.get(channel) ?? null;
+      const usable = spaceId === defaultSpaceId || shared.has(channel);
+      return { channel: usable ? process : null, owned: false };
+    };
+    if (channel === 'appMessaging') return fallback();
+
+    const stored = await settings.get(spaceId, channel);
+    if (stored === null) return fallback();
+    if (this.#closed) throw new Error('the space channels are closed');
+
+    let parsed: ChannelSettingsById[ProviderChannelId];
+    try {
+      parsed = JSON.parse(this.#options.box.open(stored.sealed, channelSettingsContext(spaceId, channel))) as ChannelSettingsById[ProviderChannelId];
+    } catch (error) {
+      // The step is skipped as not configured rather than sent with another space's connection.
+      logger.error({ err: error, spaceId, channel, keyId: stored.keyId }, 'channel settings could not be decrypted; the channel is off for this space');
+      return { channel: null, owned: false };
+    }
+    const built = this.#options.factory(spaceId, channel, parsed as never);
+    for (const listener of this.#listeners) listener(spaceId, built);
+    try {
+      await built.start();
+      logger.info({ spaceId, channel }, 'space channel started');
+    } catch (error) {
+      // The same rule as for process channels: an unreachable peer is retried in the background,
+      // rejected credentials make sends fail until the settings are fixed.
+      logger.error({ err: error, spaceId, channel }, 'space channel did not connect');
+    }
+    return { channel: built, owned: true };
+  }
+}
