@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
+import webPush from 'web-push';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueAppToken, newAppTokenClaims } from '../../src/channels/app/token.js';
 import { startTestServer, TEST_API_KEY, type TestServer } from '../helpers/server.js';
@@ -24,6 +25,7 @@ import { ADMIN_KEY, createSpace, http, issueKey } from './admin-client.js';
 
 const APP_TOKEN_SECRET = 'fuzz-app-token-secret-5f1e0c7a9b3d2e4f';
 const META_APP_SECRET = 'fuzz-meta-app-secret-8c2d';
+const SPACE_B_APP_SECRET = 'fuzz-space-b-app-secret-41aa';
 
 type Expectation = 'reject' | 'any';
 
@@ -92,6 +94,9 @@ const PROFILE_BODY: BodySpec = {
   semanticallyInvalid: { addresses: { phoneNumber: 'not a phone number' } },
 };
 
+const FUZZ_VAPID = webPush.generateVAPIDKeys();
+const OTHER_VAPID = webPush.generateVAPIDKeys();
+
 const ROUTE_SPECS: Record<string, RouteSpec> = {
   'GET /healthz': { auth: 'none' },
   'GET /metrics': { auth: 'none' },
@@ -106,6 +111,8 @@ const ROUTE_SPECS: Record<string, RouteSpec> = {
   },
   'GET /v1/providers/meta/webhook': { auth: 'metaVerification' },
   'POST /v1/providers/meta/webhook': { auth: 'metaSignature' },
+  'GET /v1/providers/meta/webhook/:spaceId': { auth: 'metaVerification' },
+  'POST /v1/providers/meta/webhook/:spaceId': { auth: 'metaSignature' },
 
   'POST /v1/messages': { auth: 'apiKey', scope: 'messages:write', body: SEND_BODY },
   'POST /cpaas/messages': { auth: 'apiKey', scope: 'messages:write', body: SEND_BODY },
@@ -118,10 +125,10 @@ const ROUTE_SPECS: Record<string, RouteSpec> = {
   'GET /v1/profiles/:profileId': { auth: 'apiKey', scope: 'profiles:read' },
   'PATCH /v1/profiles/:profileId': { auth: 'apiKey', scope: 'profiles:write', body: PROFILE_BODY },
   'DELETE /v1/profiles/:profileId': { auth: 'apiKey', scope: 'profiles:write' },
-  'GET /v1/rulesets': { auth: 'apiKey', scope: 'every' },
+  'GET /v1/rulesets': { auth: 'apiKey', scope: 'admin' },
   'PUT /v1/rulesets/:name': {
     auth: 'apiKey',
-    scope: 'every',
+    scope: 'admin',
     body: {
       valid: { rules: ['sms', { channel: 'email', fallbackAfter: 'PT10M' }], default: false },
       required: ['rules'],
@@ -130,11 +137,11 @@ const ROUTE_SPECS: Record<string, RouteSpec> = {
       semanticallyInvalid: { rules: [{ channel: 'sms', fallbackAfter: 'ten minutes' }] },
     },
   },
-  'GET /v1/rulesets/:name': { auth: 'apiKey', scope: 'every' },
-  'DELETE /v1/rulesets/:name': { auth: 'apiKey', scope: 'every' },
+  'GET /v1/rulesets/:name': { auth: 'apiKey', scope: 'admin' },
+  'DELETE /v1/rulesets/:name': { auth: 'apiKey', scope: 'admin' },
   'POST /v1/webhooks': {
     auth: 'apiKey',
-    scope: 'every',
+    scope: 'admin',
     body: {
       valid: { url: 'http://127.0.0.1:9/hook', events: ['message.sent'], description: 'fuzz' },
       required: ['url', 'events'],
@@ -143,14 +150,69 @@ const ROUTE_SPECS: Record<string, RouteSpec> = {
       semanticallyInvalid: { url: 'ftp://127.0.0.1/hook', events: ['message.sent'] },
     },
   },
-  'GET /v1/webhooks': { auth: 'apiKey', scope: 'every' },
-  'GET /v1/webhooks/:id': { auth: 'apiKey', scope: 'every' },
-  'DELETE /v1/webhooks/:id': { auth: 'apiKey', scope: 'every' },
-  'GET /v1/webhooks/:id/dead-letters': { auth: 'apiKey', scope: 'every' },
-  'POST /v1/webhooks/:id/dead-letters/:deliveryId/replay': { auth: 'apiKey', scope: 'every' },
+  'GET /v1/webhooks': { auth: 'apiKey', scope: 'admin' },
+  'GET /v1/webhooks/:id': { auth: 'apiKey', scope: 'admin' },
+  'DELETE /v1/webhooks/:id': { auth: 'apiKey', scope: 'admin' },
+  'GET /v1/webhooks/:id/dead-letters': { auth: 'apiKey', scope: 'admin' },
+  'POST /v1/webhooks/:id/dead-letters/:deliveryId/replay': { auth: 'apiKey', scope: 'admin' },
+  'GET /v1/channels': { auth: 'apiKey', scope: 'admin' },
+  'GET /v1/channels/:channel': { auth: 'apiKey', scope: 'admin' },
+  'DELETE /v1/channels/:channel': { auth: 'apiKey', scope: 'admin' },
+  'PUT /v1/channels/sms': {
+    auth: 'apiKey',
+    scope: 'admin',
+    body: {
+      valid: { host: '127.0.0.1', port: 2775, systemId: 'fuzz', password: 'fuzzpass', sourceAddr: 'FUZZ' },
+      required: ['host', 'systemId', 'password', 'sourceAddr'],
+      maxLengths: { host: 253, systemId: 15, password: 8, sourceAddr: 21 },
+      maxItems: {},
+    },
+  },
+  'PUT /v1/channels/email': {
+    auth: 'apiKey',
+    scope: 'admin',
+    body: {
+      valid: { host: '127.0.0.1', port: 2525, tls: 'none', username: 'fuzz', password: 'fuzz-password', from: 'fuzz@example.com' },
+      required: ['host', 'port', 'tls', 'from'],
+      maxLengths: { host: 253, username: 256, password: 512, from: 254 },
+      maxItems: {},
+    },
+  },
+  'PUT /v1/channels/whatsApp': {
+    auth: 'apiKey',
+    scope: 'admin',
+    body: {
+      valid: { apiUrl: 'http://127.0.0.1:9', phoneNumberId: '100000000000009', accessToken: 'fuzz-token', appSecret: 'fuzz-app-secret', verifyToken: 'fuzz-verify' },
+      required: ['phoneNumberId', 'accessToken', 'appSecret', 'verifyToken'],
+      maxLengths: { apiUrl: 2048, phoneNumberId: 32, accessToken: 2048, appSecret: 512, verifyToken: 512 },
+      maxItems: {},
+    },
+  },
+  'PUT /v1/channels/fbMessenger': {
+    auth: 'apiKey',
+    scope: 'admin',
+    body: {
+      valid: { apiUrl: 'http://127.0.0.1:9', pageAccessToken: 'fuzz-page-token', appSecret: 'fuzz-app-secret', verifyToken: 'fuzz-verify' },
+      required: ['pageAccessToken', 'appSecret', 'verifyToken'],
+      maxLengths: { apiUrl: 2048, pageAccessToken: 2048, appSecret: 512, verifyToken: 512 },
+      maxItems: {},
+    },
+  },
+  'PUT /v1/channels/appMessaging': {
+    auth: 'apiKey',
+    scope: 'admin',
+    body: {
+      valid: { vapidPublicKey: FUZZ_VAPID.publicKey, vapidPrivateKey: FUZZ_VAPID.privateKey, vapidSubject: 'mailto:fuzz@example.com' },
+      required: ['vapidPublicKey', 'vapidPrivateKey', 'vapidSubject'],
+      maxLengths: { vapidPublicKey: 128, vapidPrivateKey: 128, vapidSubject: 256 },
+      maxItems: {},
+      // A well-formed key pair whose halves do not belong together.
+      semanticallyInvalid: { vapidPublicKey: FUZZ_VAPID.publicKey, vapidPrivateKey: OTHER_VAPID.privateKey, vapidSubject: 'mailto:fuzz@example.com' },
+    },
+  },
   'POST /v1/app/tokens': {
     auth: 'apiKey',
-    scope: 'every',
+    scope: 'messages:write',
     body: { valid: { profileId: 'alice' }, required: ['profileId'], maxLengths: { profileId: 256 }, maxItems: {} },
   },
   'GET /v1/keys': { auth: 'apiKey', scope: 'admin' },
@@ -232,6 +294,7 @@ const PARAM_LIMITS: Record<string, { maxLength: number; pattern?: RegExp }> = {
   keyId: { maxLength: 100 },
   messageId: { maxLength: 128 },
   deviceId: { maxLength: 128, pattern: /^[A-Za-z0-9._~-]{1,128}$/ },
+  channel: { maxLength: 16, pattern: /^(sms|email|whatsApp|fbMessenger|appMessaging)$/ },
 };
 
 function paramNames(url: string): string[] {
@@ -312,6 +375,8 @@ function fixtureParam(fixtures: Fixtures, url: string, name: string): string {
       return url.startsWith('/v1/admin') ? fixtures.keyBId : fixtures.readOnlyKeyId;
     case 'deviceId':
       return fixtures.deviceId;
+    case 'channel':
+      return 'sms';
     default:
       return `no-such-${name}`;
   }
@@ -744,6 +809,7 @@ describe('API fuzzing', () => {
         ruleSets: (await store.listRuleSets(spaceId)).map((ruleSet) => `${ruleSet.name}:${ruleSet.updatedAt}:${ruleSet.isDefault}`),
         webhooks: (await store.webhooks.listEndpoints(spaceId)).map((endpoint) => endpoint.id),
         keys: (await store.listApiKeys(spaceId)).map((key) => `${key.id}:${key.revokedAt}`),
+        channels: (await store.channelSettings.list(spaceId)).map((settings) => `${settings.channel}:${settings.updatedAt}:${settings.sealed}`),
         devices: (await store.appFeed.listDevices(spaceId, spaceId === 'default' ? 'alice' : 'bob')).map((device) => `${device.deviceId}:${device.lastSeenAt}`),
       };
     }
@@ -809,6 +875,11 @@ describe('API fuzzing', () => {
     expect(webhook.status).toBe(201);
     expect((await http(server, 'PUT', '/v1/profiles/fixture-profile', { key: TEST_API_KEY, body: PROFILE_BODY.valid })).status).toBe(201);
     expect((await http(server, 'PUT', '/v1/rulesets/fixture-rules', { key: TEST_API_KEY, body: { rules: ['sms'] } })).status).toBe(201);
+    // Space B's own WhatsApp settings give its webhook URL a secret that the fuzzer never has.
+    const whatsAppB = { apiUrl: 'http://127.0.0.1:9', phoneNumberId: '100000000000009', accessToken: 'token-of-b', appSecret: SPACE_B_APP_SECRET, verifyToken: 'verify-token-of-b' };
+    expect((await http(server, 'PUT', '/v1/channels/whatsApp', { key: keyB.key, body: whatsAppB })).status).toBe(201);
+    const smsA = { host: '127.0.0.1', port: 9, systemId: 'fixture', password: 'fixture', sourceAddr: 'FIXTURE' };
+    expect((await http(server, 'PUT', '/v1/channels/sms', { key: TEST_API_KEY, body: smsA })).status).toBe(201);
 
     const appToken = await http<{ token: string }>(server, 'POST', '/v1/app/tokens', { key: TEST_API_KEY, body: { profileId: 'alice' } });
     const appTokenB = await http<{ token: string }>(server, 'POST', '/v1/app/tokens', { key: keyB.key, body: { profileId: 'bob' } });
@@ -1054,8 +1125,10 @@ describe('API fuzzing', () => {
           const headers: Record<string, string> = { 'content-type': contentType };
           if (header === 'wrong-secret') headers['x-hub-signature-256'] = `sha256=${createHmac('sha256', 'not-the-app-secret').update(body).digest('hex')}`;
           else if (header !== null) headers['x-hub-signature-256'] = header;
-          await send({ method: 'POST', url: '/v1/providers/meta/webhook', headers, payload: body, expect: 'reject' });
-          await send({ method: 'GET', url: withQuery('/v1/providers/meta/webhook', buildQuery(verification)), headers: {}, expect: 'reject' });
+          for (const path of ['/v1/providers/meta/webhook', `/v1/providers/meta/webhook/${fixtures.spaceB}`, '/v1/providers/meta/webhook/default']) {
+            await send({ method: 'POST', url: path, headers, payload: body, expect: 'reject' });
+            await send({ method: 'GET', url: withQuery(path, buildQuery(verification)), headers: {}, expect: 'reject' });
+          }
         }),
         { numRuns: 150 },
       );

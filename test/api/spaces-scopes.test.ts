@@ -103,6 +103,39 @@ describe('route scopes', () => {
     expect(send.status).toBe(403);
   });
 
+  it('space configuration needs admin', async () => {
+    const sender = await issueKey(server, spaceId, { scopes: ['messages:write', 'messages:read', 'profiles:*'] });
+    const admin = await issueKey(server, spaceId, { scopes: ['admin'] });
+    const calls: Array<[string, string, unknown?]> = [
+      ['PUT', '/v1/rulesets/scoped', { rules: ['sms'] }],
+      ['GET', '/v1/rulesets'],
+      ['POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['message.sent'] }],
+      ['GET', '/v1/webhooks'],
+      ['PUT', '/v1/channels/sms', { host: '127.0.0.1', systemId: 'scoped', password: 'scoped', sourceAddr: 'SCOPED' }],
+      ['GET', '/v1/channels'],
+    ];
+
+    for (const [method, path, body] of calls) {
+      const refused = await http<Problem>(server, method, path, { key: sender.key, ...(body === undefined ? {} : { body }) });
+      expect(refused.status, `${method} ${path}`).toBe(403);
+      expect(refused.body.detail, `${method} ${path}`).toContain('admin');
+      const allowed = await http(server, method, path, { key: admin.key, ...(body === undefined ? {} : { body }) });
+      expect(allowed.status, `${method} ${path}`).toBeLessThan(300);
+    }
+  });
+
+  it('app tokens need messages:write', async () => {
+    const reader = await issueKey(server, spaceId, { scopes: ['messages:read'] });
+    const sender = await issueKey(server, spaceId, { scopes: ['messages:write'] });
+
+    const refused = await http<Problem>(server, 'POST', '/v1/app/tokens', { key: reader.key, body: { profileId: 'app-user' } });
+    const issued = await http<{ token: string }>(server, 'POST', '/v1/app/tokens', { key: sender.key, body: { profileId: 'app-user' } });
+
+    expect(refused.status).toBe(403);
+    expect(refused.body.detail).toContain('messages:write');
+    expect(issued.status).toBe(201);
+  });
+
   it('checks the key before the body', async () => {
     const { key } = await issueKey(server, spaceId, { scopes: ['messages:read'] });
 

@@ -47,12 +47,15 @@ const AppTokenResponseSchema = Type.Object(
  * makes it reachable on `appMessaging`. An `appUserId` stored earlier is kept.
  */
 export function registerAppTokenRoute(app: ApiInstance, deps: ApiDeps): void {
+  // A token lets an app user acknowledge and read messages, which changes their status.
+  const config = { scope: 'messages:write' as const };
   const tokens = deps.appTokens;
   if (tokens === null || tokens === undefined) return;
 
   app.post(
     '/v1/app/tokens',
     {
+      config,
       schema: {
         summary: 'Issue an app token',
         description:

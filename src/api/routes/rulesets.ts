@@ -11,9 +11,12 @@ import { planRules } from '../send-request.js';
  * that sends use through `ruleSet`, or by default when a send gives neither `rules` nor `ruleSet`.
  */
 export function registerRuleSetRoutes(app: ApiInstance, deps: ApiDeps): void {
+  // Rule sets decide where every message of the space goes, so they are configuration of the space.
+  const config = { scope: 'admin' as const };
   app.put(
     '/v1/rulesets/:name',
     {
+      config,
       schema: {
         summary: 'Create or replace a rule set',
         description:
@@ -45,7 +48,7 @@ export function registerRuleSetRoutes(app: ApiInstance, deps: ApiDeps): void {
 
   app.get(
     '/v1/rulesets/:name',
-    { schema: { summary: 'Get a rule set', params: RuleSetParamsSchema, response: { 200: RuleSetJsonSchema } } },
+    { config, schema: { summary: 'Get a rule set', params: RuleSetParamsSchema, response: { 200: RuleSetJsonSchema } } },
     async (request, reply) => {
       const ruleSet = await deps.store.getRuleSet(request.spaceId, request.params.name);
       if (ruleSet === null) return sendProblem(reply, ruleSetNotFound(request.params.name));
@@ -54,14 +57,14 @@ export function registerRuleSetRoutes(app: ApiInstance, deps: ApiDeps): void {
   );
 
   const listSchema = { summary: 'List rule sets', description: 'Returns every rule set of the space, by name.', response: { 200: RuleSetListJsonSchema } };
-  app.get('/v1/rulesets', { schema: listSchema }, async (request, reply) => {
+  app.get('/v1/rulesets', { config, schema: listSchema }, async (request, reply) => {
     const ruleSets = await deps.store.listRuleSets(request.spaceId);
     return reply.send({ items: ruleSets.map(toRuleSetJson) });
   });
 
   app.delete(
     '/v1/rulesets/:name',
-    { schema: { summary: 'Delete a rule set', description: 'Sends that name it fail validation from then on.', params: RuleSetParamsSchema, response: { 204: NoContentSchema } } },
+    { config, schema: { summary: 'Delete a rule set', description: 'Sends that name it fail validation from then on.', params: RuleSetParamsSchema, response: { 204: NoContentSchema } } },
     async (request, reply) => {
       const deleted = await deps.store.deleteRuleSet(request.spaceId, request.params.name);
       if (!deleted) return sendProblem(reply, ruleSetNotFound(request.params.name));
