@@ -64,6 +64,10 @@ export async function resealStoredSecrets(store: Store, box: SecretBox, logger: 
     if (sealed === null) report.unreadable += 1;
     else if (await store.webhooks.replaceEndpointSecret(endpoint.spaceId, endpoint.endpointId, endpoint.secret, sealed)) report.resealed += 1;
   }
-  if (report.resealed > 0 || report.unreadable > 0) logger.info({ ...report, keyId: box.keyId }, 'stored credentials sealed with the current encryption key');
+  if (report.unreadable > 0) {
+    logger.warn({ ...report, keyId: box.keyId }, 'some stored credentials could not be re-encrypted with the current encryption key');
+  } else {
+    logger.info({ ...report, keyId: box.keyId }, 'every stored credential is encrypted with the current encryption key');
+  }
   return report;
 }

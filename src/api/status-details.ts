@@ -61,6 +61,11 @@ function describeNotStarted(view: MessageView): string {
   return 'Accepted. Routing has not started yet.';
 }
 
+/** Drops the period a provider's message ends with, because the sentence around it adds its own. */
+function withoutFinalPeriod(text: string): string {
+  return text.endsWith('.') ? text.slice(0, -1) : text;
+}
+
 /** Describes the step routing is working on, or returns null when no step is in progress. */
 function describeActive(view: MessageView): string | null {
   const active = view.steps.find((step) => step.status === 'sending' || step.status === 'retrying' || step.status === 'waiting');
@@ -71,7 +76,7 @@ function describeActive(view: MessageView): string | null {
   if (active.status === 'retrying') {
     const last = active.attempts[active.attempts.length - 1];
     const cause = last?.errorMessage ?? last?.errorCode;
-    return `${label} is waiting to retry after a temporary error${cause ? `: ${cause}` : ''}.`;
+    return `${label} is waiting to retry after a temporary error${cause ? `: ${withoutFinalPeriod(cause)}` : ''}.`;
   }
   const limit = active.fallbackAfterMs === null ? '' : ` for up to ${formatDuration(active.fallbackAfterMs)}`;
   return `${label} was accepted by the provider and waits${limit} until it is ${active.condition}.`;
@@ -90,9 +95,9 @@ function describeEndedStep(step: StepView): string {
 
   switch (step.status) {
     case 'skipped':
-      return `${label} was skipped${because ? `: ${because}` : ''}.`;
+      return `${label} was skipped${because ? `: ${withoutFinalPeriod(because)}` : ''}.`;
     case 'failed':
-      return `${label} failed${because ? `: ${because}` : ''}.`;
+      return `${label} failed${because ? `: ${withoutFinalPeriod(because)}` : ''}.`;
     case 'timed-out':
       return `${label} timed out before it was ${step.condition}.`;
     case 'cancelled':

@@ -57,9 +57,16 @@ describe('channel settings per space, with the sandbox', () => {
   });
 
   it('stores SMS settings with the password masked and encrypted', async () => {
+    const withoutPort = await http<ChannelSettingsJson>(server, 'PUT', '/v1/channels/sms', {
+      key: keyB.key,
+      body: { host: '127.0.0.1', systemId: 'space-b', password: SMPP_PASSWORD, sourceAddr: 'SPACEB' },
+    });
+    expect(withoutPort.status).toBe(201);
+    expect(withoutPort.body.settings.port).toBe(2775);
+
     const stored = await http<ChannelSettingsJson>(server, 'PUT', '/v1/channels/sms', { key: keyB.key, body: smsSettings(smscB, 'space-b', SMPP_PASSWORD) });
 
-    expect(stored.status).toBe(201);
+    expect(stored.status).toBe(200);
     expect(stored.body.settings).toEqual({ host: '127.0.0.1', port: smscB.port, systemId: 'space-b', password: '****', sourceAddr: 'SPACEB' });
     expect(stored.body.keyId).toBe(server.encryptionKeyId);
     const row = await server.store.channelSettings.get(spaceB, 'sms');
@@ -129,12 +136,23 @@ describe('channel settings per space, with the sandbox', () => {
       body: { vapidPublicKey: vapid.publicKey, vapidPrivateKey: other.privateKey, vapidSubject: 'mailto:ops@b.example' },
     });
 
+    const masked = await http<Problem>(server, 'PUT', '/v1/channels/sms', { key: keyB.key, body: { ...smsSettings(smscB, 'space-b', SMPP_PASSWORD), password: '****' } });
+    const badSubject = await http<Problem>(server, 'PUT', '/v1/channels/appMessaging', {
+      key: keyB.key,
+      body: { vapidPublicKey: vapid.publicKey, vapidPrivateKey: vapid.privateKey, vapidSubject: 'ops@b.example' },
+    });
+
+    expect(masked.status).toBe(400);
+    expect(masked.body.errors?.map((error) => error.pointer)).toEqual(['/password']);
+    expect(badSubject.status).toBe(400);
+    expect(badSubject.body.errors?.map((error) => error.pointer)).toEqual(['/vapidSubject']);
     expect(missing.status).toBe(400);
     expect(missing.body.errors?.map((error) => error.pointer)).toContain('/password');
     expect(unknown.status).toBe(400);
     expect(unknown.body.errors?.map((error) => error.pointer)).toContain('/pasword');
     expect(mismatched.status).toBe(400);
-    expect(mismatched.body.errors?.[0]?.pointer).toBe('/vapidPrivateKey');
+    // The message names the public key as the half that does not belong, and the pointer follows it.
+    expect(mismatched.body.errors?.map((error) => error.pointer)).toEqual(['/vapidPublicKey']);
     expect(await server.store.channelSettings.get(spaceB, 'email')).toBeNull();
     expect(await server.store.channelSettings.get(spaceB, 'appMessaging')).toBeNull();
   });

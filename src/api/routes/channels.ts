@@ -1,12 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TSchema } from 'typebox';
-import { channelSettingsContext, maskSettings, type AnyChannelSettings } from '../../channels/settings.js';
+import { channelSettingsContext, maskSettings, SECRET_FIELDS, type AnyChannelSettings } from '../../channels/settings.js';
 import type { ChannelId } from '../../routing/types.js';
 import type { StoredChannelSettings } from '../../store/types.js';
 import { checkVapidKeyPair, checkVapidSubject, VapidKeyError } from '../../vapid-keys.js';
 import type { ApiDeps, ApiInstance } from '../deps.js';
 import { toDateTime } from '../message-view.js';
 import { invalidRequest, problem, sendProblem } from '../problem.js';
+import type { FieldError } from '../schema-errors.js';
 import {
   AppMessagingSettingsSchema,
   ChannelSettingsJsonSchema,
@@ -42,17 +43,39 @@ function notConfigured(channel: ChannelId) {
   return problem('not-found', `The space has no settings for channel ${channel}. Store them with PUT /v1/channels/${channel}.`);
 }
 
-/** Checks what the schema cannot: a VAPID key pair must be one P-256 pair. */
-function checkAppMessaging(settings: Record<string, unknown>): string | null {
+/** Checks what the schema cannot: a VAPID key pair must be one P-256 pair, and the subject a contact URL. */
+function checkAppMessaging(settings: Record<string, unknown>): FieldError[] {
+  const errors: FieldError[] = [];
   try {
     checkVapidKeyPair(String(settings.vapidPublicKey), String(settings.vapidPrivateKey), 'vapidPublicKey', 'vapidPrivateKey');
-    checkVapidSubject(String(settings.vapidSubject), 'vapidSubject');
-    return null;
   } catch (error) {
-    if (error instanceof VapidKeyError) return error.message;
-    throw error;
+    if (!(error instanceof VapidKeyError)) throw error;
+    // Each message starts with the field it is about.
+    const field = error.message.startsWith('vapidPublicKey') ? 'vapidPublicKey' : 'vapidPrivateKey';
+    errors.push({ pointer: `/${field}`, detail: error.message });
   }
+  try {
+    checkVapidSubject(String(settings.vapidSubject), 'vapidSubject');
+  } catch (error) {
+    if (!(error instanceof VapidKeyError)) throw error;
+    errors.push({ pointer: '/vapidSubject', detail: error.message });
+  }
+  return errors;
 }
+
+/** Rejects a credential sent back as GET returns it, which would store the mask in its place. */
+function checkNotMasked(channel: ChannelId, settings: Record<string, unknown>): FieldError[] {
+  return (SECRET_FIELDS[channel] as readonly string[])
+    .filter((field) => typeof settings[field] === 'string' && (settings[field] as string).startsWith('****'))
+    .map((field) => ({ pointer: `/${field}`, detail: `is the masked value that reads return; send the ${field} itself, because a PUT replaces every field` }));
+}
+
+/** Fields a body may leave out, with the values stored for them. */
+const DEFAULTS: Partial<Record<ChannelId, Record<string, unknown>>> = {
+  sms: { port: 2775 },
+  whatsApp: { apiUrl: GRAPH_API_URL },
+  fbMessenger: { apiUrl: GRAPH_API_URL },
+};
 
 const PUT_ROUTES: { channel: ChannelId; body: TSchema; summary: string; description: string }[] = [
   {
@@ -106,11 +129,9 @@ export function registerChannelSettingsRoutes(app: ApiInstance, deps: ApiDeps): 
     app.put(`/v1/channels/${route.channel}`, { config, schema }, async (request: FastifyRequest, reply: FastifyReply) => {
       const channel = route.channel;
       const body = request.body as Record<string, unknown>;
-      if (channel === 'appMessaging') {
-        const detail = checkAppMessaging(body);
-        if (detail !== null) return sendProblem(reply, invalidRequest([{ pointer: '/vapidPrivateKey', detail }]));
-      }
-      const settings = (channel === 'whatsApp' || channel === 'fbMessenger' ? { apiUrl: GRAPH_API_URL, ...body } : { ...body }) as unknown as AnyChannelSettings;
+      const errors = [...checkNotMasked(channel, body), ...(channel === 'appMessaging' ? checkAppMessaging(body) : [])];
+      if (errors.length > 0) return sendProblem(reply, invalidRequest(errors));
+      const settings = { ...DEFAULTS[channel], ...body } as unknown as AnyChannelSettings;
       const spaceId = request.spaceId;
       const sealed = box.seal(JSON.stringify(settings), channelSettingsContext(spaceId, channel));
       const stored = await deps.store.channelSettings.put({
@@ -122,7 +143,7 @@ export function registerChannelSettingsRoutes(app: ApiInstance, deps: ApiDeps): 
         now: deps.now(),
       });
       await deps.channelSettings.onChange?.(spaceId, channel);
-      request.log.info({ channel, created: stored.created, keyId: box.keyId }, 'channel settings stored');
+      request.log.info({ channel, created: stored.created, encryptionKeyId: box.keyId }, 'channel settings stored');
       return reply.status(stored.created ? 201 : 200).send(toJson(stored.settings));
     });
   }

@@ -152,7 +152,7 @@ export async function registerMetaWebhookRoute(app: ApiInstance, deps: ApiDeps):
         const results = secrets.map((secret) => verificationChallenge(query, secret.verifyToken));
         const passed = results.find((result) => result.ok);
         if (passed?.ok) return reply.type('text/plain').send(passed.challenge);
-        const reason = results[0]?.ok === false ? results[0].reason : 'The space has no WhatsApp or Messenger settings, so no verify token is configured.';
+        const reason = results[0]?.ok === false ? results[0].reason : 'The space has no WhatsApp or Messenger settings that this server can read, so no verify token is configured.';
         request.log.warn({ spaceId, reason }, 'webhook verification rejected');
         return sendProblem(reply, httpProblem(403, reason));
       },

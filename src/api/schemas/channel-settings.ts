@@ -20,7 +20,7 @@ const GraphUrlSchema = Type.String({
 export const SmsSettingsSchema = Type.Object(
   {
     host: HostSchema,
-    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 2775 })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 2775, description: 'default 2775' })),
     systemId: Type.String({ minLength: 1, maxLength: 15, description: 'SMPP system_id of the bind' }),
     password: SecretSchema('SMPP password of the bind', 8),
     systemType: Type.Optional(Type.String({ maxLength: 12, description: 'SMPP system_type, when the SMSC asks for one' })),
