@@ -39,11 +39,12 @@ export async function applyDecision(trx: Transaction<Database>, dialect: StoreDi
   const jobRows = write.jobs.map((job) => newJobRow(write.spaceId, write.messageId, job, write.now));
   await insertJobRows(trx, jobRows, dialect.maxParameters);
 
-  await insertEvents(trx, write, dialect.maxParameters);
   await insertProviderKeys(trx, write, dialect.maxParameters, logger);
   if (write.appliedReceipt !== undefined) {
     await markReceiptApplied(trx, write.appliedReceipt.receiptId, write.appliedReceipt.ref, write.now);
   }
+  // Last, so that the outbox lock is held for as short a time as possible.
+  await insertEvents(trx, dialect, write);
 }
 
 async function updateMessage(trx: Transaction<Database>, write: DecisionWrite): Promise<void> {
@@ -150,8 +151,9 @@ async function upsertAttempts(trx: Transaction<Database>, write: DecisionWrite, 
  * Append events after the message's last `seq`. The version check in the same transaction
  * serialises decisions on one message, so no other writer takes the same numbers.
  */
-async function insertEvents(trx: Transaction<Database>, write: DecisionWrite, maxParameters: number): Promise<void> {
+async function insertEvents(trx: Transaction<Database>, dialect: StoreDialect, write: DecisionWrite): Promise<void> {
   if (write.events.length === 0) return;
+  await dialect.lockOutbox(trx, 'events');
   const last = await trx
     .selectFrom('events')
     .select((eb) => eb.fn.max('seq').as('seq'))
@@ -169,7 +171,7 @@ async function insertEvents(trx: Transaction<Database>, write: DecisionWrite, ma
     data: toJson(event.data),
     created_at: write.now,
   }));
-  for (const chunk of chunkRows(rows, EVENT_COLUMNS, maxParameters)) {
+  for (const chunk of chunkRows(rows, EVENT_COLUMNS, dialect.maxParameters)) {
     await trx.insertInto('events').values(chunk).execute();
   }
 }

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, JobsTable } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -16,4 +16,10 @@ export interface StoreDialect {
    * `claims` already counts this claim.
    */
   claimJobs(db: Kysely<Database>, owner: string, now: number, limit: number, leaseMs: number): Promise<Array<Selectable<JobsTable>>>;
+  /**
+   * Called in a transaction right before it adds rows to an outbox table (`events` or
+   * `inbound_messages`), which the webhook dispatcher reads in id order after a cursor. Rows
+   * must become visible in id order, or the dispatcher passes a row that commits late.
+   */
+  lockOutbox(trx: Transaction<Database>, source: 'events' | 'inbound'): Promise<void>;
 }

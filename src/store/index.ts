@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './types.js';
 
@@ -19,7 +20,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
   // Only the scheme goes into errors, because the rest of the URL may contain a password.
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql') {
-    throw new Error('PostgreSQL support is not built yet: unset DATABASE_URL to use the embedded SQLite database in DATA_DIR');
+    return openPostgresStore({ url, logger: options.logger });
   }
   throw new Error(
     scheme === undefined

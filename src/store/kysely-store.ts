@@ -76,6 +76,8 @@ export class KyselyStore implements Store {
     private readonly db: Kysely<Database>,
     private readonly sqlDialect: StoreDialect,
     private readonly logger: Logger,
+    /** Schema of the tables on PostgreSQL, when it is not the first one on the default search path. */
+    private readonly schema: string | null = null,
   ) {
     this.dialect = sqlDialect.name;
     this.appFeed = new KyselyAppFeedStore(db);
@@ -86,7 +88,7 @@ export class KyselyStore implements Store {
   }
 
   migrate(): Promise<void> {
-    return migrateToLatest(this.db, this.sqlDialect.name, this.logger);
+    return migrateToLatest(this.db, this.sqlDialect.name, this.logger, this.schema);
   }
 
   async close(): Promise<void> {
@@ -224,7 +226,7 @@ export class KyselyStore implements Store {
   }
 
   recordInbound(message: InboundMessage): Promise<boolean> {
-    return facts.recordInbound(this.db, message);
+    return facts.recordInbound(this.db, this.sqlDialect, message);
   }
 
   lastInboundAt(spaceId: string, channel: ChannelId, address: string): Promise<number | null> {

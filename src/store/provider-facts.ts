@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AttemptStatus, ChannelId } from '../routing/types.js';
+import type { StoreDialect } from './dialect.js';
 import type { Database } from './schema.js';
 import type { InboundMessage } from './types.js';
 
@@ -10,8 +11,9 @@ const MAX_WATERMARK_ATTEMPTS = 500;
  * Store an inbound message once per provider message id, and clear any unreachable mark of its
  * sender, since a person who writes can be reached. Returns false for a duplicate.
  */
-export async function recordInbound(db: Kysely<Database>, message: InboundMessage): Promise<boolean> {
+export async function recordInbound(db: Kysely<Database>, dialect: StoreDialect, message: InboundMessage): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
+    await dialect.lockOutbox(trx, 'inbound');
     const inserted = await trx
       .insertInto('inbound_messages')
       .values({

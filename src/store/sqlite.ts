@@ -24,6 +24,8 @@ const STATEMENT_CACHE = { maxEntries: 100, maxSqlLength: 2_000 };
  */
 export const sqliteDialect: StoreDialect = {
   name: 'sqlite',
+  // One connection commits one transaction at a time, so rows become visible in id order anyway.
+  async lockOutbox() {},
   // SQLite's default SQLITE_MAX_VARIABLE_NUMBER has been 32766 since 3.32.0, and better-sqlite3 12.11 bundles SQLite 3.53.
   maxParameters: 32_000,
   async claimJobs(db, owner, now, limit, leaseMs) {

@@ -34,10 +34,8 @@ const CANDIDATES_PER_CLAIM = 4;
 /**
  * `WebhookStore` on the shared Kysely database.
  *
- * NOTE: the outbox is read by id after a cursor. On SQLite, with its single connection, rows
- * become visible in id order. Concurrent PostgreSQL transactions can commit a smaller id after a
- * larger one is visible, so a PostgreSQL store must bound `outboxHead` below the ids of
- * transactions still in flight, or the dispatcher skips their rows.
+ * The outbox is read by id after a cursor, which needs rows to become visible in id order:
+ * the writers take `StoreDialect.lockOutbox` before they insert outbox rows.
  */
 export class KyselyWebhookStore implements WebhookStore {
   constructor(

@@ -40,12 +40,6 @@ describe('sqlite store', () => {
     expect(existsSync(join(dataDir, 'cascade.sqlite'))).toBe(true);
   });
 
-  it('createStore rejects a PostgreSQL URL', async () => {
-    await expect(createStore({ databaseUrl: 'postgres://user:secret@localhost/cascade', dataDir: dir, logger })).rejects.toThrow(
-      'PostgreSQL support is not built yet',
-    );
-  });
-
   it('createStore names an unknown scheme without the password', async () => {
     const error = await createStore({ databaseUrl: 'mysql://user:secret@localhost/cascade', dataDir: dir, logger }).catch((caught: unknown) => caught);
 

@@ -12,13 +12,15 @@ import type { DialectName } from '../dialect.js';
 export function webhooksMigration(dialect: DialectName): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      // Kysely runs SQLite migrations outside a transaction. The rebuild must not stop halfway,
-      // so it gets one of its own.
-      await db.transaction().execute(async (trx) => {
+      // Kysely runs SQLite migrations outside a transaction and PostgreSQL migrations inside one.
+      // The SQLite rebuild must not stop halfway, so there it gets a transaction of its own.
+      const up = async (trx: Kysely<unknown>) => {
         if (dialect === 'sqlite') await rebuildInboundWithId(trx);
         else await sql`alter table inbound_messages add column id bigint generated always as identity`.execute(trx);
         await createWebhookTables(trx);
-      });
+      };
+      if (db.isTransaction) await up(db);
+      else await db.transaction().execute(up);
     },
     // The `id` column of `inbound_messages` stays; nothing but the dispatcher reads it.
     async down(db: Kysely<unknown>): Promise<void> {

@@ -28,8 +28,8 @@ class InCodeMigrationProvider implements MigrationProvider {
 }
 
 /** Apply every migration not applied yet; throws when one fails, after rolling it back. */
-export async function migrateToLatest(db: Kysely<Database>, dialect: DialectName, logger: Logger): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider(dialect) });
+export async function migrateToLatest(db: Kysely<Database>, dialect: DialectName, logger: Logger, schema: string | null = null): Promise<void> {
+  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider(dialect), ...(schema === null ? {} : { migrationTableSchema: schema }) });
   const { error, results } = await migrator.migrateToLatest();
   for (const result of results ?? []) {
     if (result.status === 'Success') logger.info({ migration: result.migrationName }, 'migration applied');

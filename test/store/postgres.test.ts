@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createStore } from '../../src/store/index.js';
+import { openPostgresStore, postgresDialect } from '../../src/store/postgres.js';
+import type { Database } from '../../src/store/schema.js';
+import type { Store } from '../../src/store/types.js';
+import { postgresTestUrl, postgresUnavailable, withSearchPath } from '../support/postgres.js';
+import { describeStoreContract } from './contract.js';
+import { MINUTE, T0, newMessage } from './fixtures.js';
+
+// Under CI=true the tests run even when PostgreSQL cannot be reached, so that they fail rather than skip.
+const runs = (await postgresUnavailable()) === null || process.env.CI === 'true';
+
+async function createSchema(): Promise<{ schema: string; drop(): Promise<void> }> {
+  const schema = `cascade_test_${randomBytes(6).toString('hex')}`;
+  const url = postgresTestUrl();
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  return {
+    schema,
+    async drop() {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`drop schema ${schema} cascade`);
+      await client.end();
+    },
+  };
+}
+
+if (runs) {
+  describeStoreContract('postgres', async () => {
+    const { schema, drop } = await createSchema();
+    return { open: () => openPostgresStore({ url: postgresTestUrl(), schema, maxConnections: 4 }), cleanup: drop };
+  });
+}
+
+describe.runIf(runs)('postgres store', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function openTwo(): Promise<[Store, Store]> {
+    const { schema, drop } = await createSchema();
+    cleanups.push(drop);
+    const stores: Store[] = [];
+    for (let index = 0; index < 2; index += 1) {
+      const store = await openPostgresStore({ url: postgresTestUrl(), schema, maxConnections: 8 });
+      cleanups.push(() => store.close());
+      await store.migrate();
+      stores.push(store);
+    }
+    return [stores[0]!, stores[1]!];
+  }
+
+  it('hands each job to one of two processes', async () => {
+    const [first, second] = await openTwo();
+    const messages = Array.from({ length: 300 }, (_, index) => newMessage({ createdAt: T0 + index }));
+    await first.createMessages(messages);
+
+    // Both stores claim at once, many times over, as workers of two processes would.
+    const claimed: string[][] = [[], []];
+    const claimAll = async (store: Store, index: number) => {
+      for (;;) {
+        const jobs = await store.claimJobs(`worker-${index}`, T0 + MINUTE, 7, MINUTE);
+        if (jobs.length === 0) return;
+        claimed[index]!.push(...jobs.map((job) => job.id));
+      }
+    };
+    await Promise.all([claimAll(first, 0), claimAll(first, 0), claimAll(second, 1), claimAll(second, 1)]);
+
+    const all = [...claimed[0]!, ...claimed[1]!];
+    expect(new Set(all).size).toBe(all.length);
+    expect(all).toHaveLength(messages.length);
+    expect(claimed[0]!.length).toBeGreaterThan(0);
+    expect(claimed[1]!.length).toBeGreaterThan(0);
+  });
+
+  it('lets one outbox writer at a time commit', async () => {
+    const { schema, drop } = await createSchema();
+    cleanups.push(drop);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withSearchPath(postgresTestUrl(), schema), max: 2 }) }) });
+    cleanups.push(() => db.destroy());
+    const order: string[] = [];
+    let release = () => {};
+    const firstMayCommit = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked = () => {};
+    const firstLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+
+    const first = db.transaction().execute(async (trx) => {
+      await postgresDialect.lockOutbox(trx, 'events');
+      locked();
+      await firstMayCommit;
+      order.push('first commits');
+    });
+    await firstLocked;
+    const second = db.transaction().execute(async (trx) => {
+      await postgresDialect.lockOutbox(trx, 'events');
+      order.push('second holds the lock');
+    });
+    // The second writer gets a chance to run; it must still wait for the first to commit.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    await Promise.all([first, second]);
+
+    expect(order).toEqual(['first commits', 'second holds the lock']);
+  });
+
+  it('migrates the schema on the search path of the URL', async () => {
+    const { schema, drop } = await createSchema();
+    cleanups.push(drop);
+    const store = await createStore({ databaseUrl: withSearchPath(postgresTestUrl(), schema), dataDir: '/nonexistent', logger: pino({ enabled: false }) });
+    cleanups.push(() => store.close());
+
+    await store.migrate();
+
+    expect(store.dialect).toBe('postgres');
+    const client = new pg.Client({ connectionString: postgresTestUrl() });
+    await client.connect();
+    const tables = await client.query<{ name: string }>('select table_name as name from information_schema.tables where table_schema = $1', [schema]);
+    await client.end();
+    expect(tables.rows.map((row) => row.name)).toEqual(expect.arrayContaining(['messages', 'jobs', 'channel_settings', 'kysely_migration']));
+  });
+
+  it('names the host and not the password when it cannot connect', async () => {
+    const error = await openPostgresStore({ url: 'postgres://cascade:hunter2-secret@127.0.0.1:1/none' }).catch((caught: unknown) => caught);
+
+    expect(String(error)).toContain('Could not open PostgreSQL with DATABASE_URL');
+    expect(String(error)).not.toContain('hunter2-secret');
+  });
+});
