@@ -41,6 +41,8 @@ export interface ServerOptions {
   policies?: RoutingContext['policies'];
   /** Tuning of outbound status webhooks, such as a short retry schedule in tests. */
   webhooks?: Partial<WebhookServiceOptions>;
+  /** How often cached channel settings are compared with the stored ones, in ms. Default 10,000. */
+  channelSettingsRefreshMs?: number;
 }
 
 export interface RunningServer {
@@ -218,7 +220,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const { channels, shared, smsc, smtp, graph } = await startChannels(config, logger, closers, metaAppSecret);
     const now = () => options.clock?.now() ?? Date.now();
     const appTokenSecret = await resolveAppTokenSecret(config.appTokenSecret, config.dataDir);
-    const spaceVapid = new SpaceVapidKeys(store.channelSettings, box, logger.child({ part: 'web-push' }));
+    const refreshMs = options.channelSettingsRefreshMs ?? 10_000;
+    const spaceVapid = new SpaceVapidKeys(store.channelSettings, box, logger.child({ part: 'web-push' }), refreshMs);
     const app = await startAppMessaging(config, store, spaceVapid, logger, closers, now);
     channels.set('appMessaging', app.channel);
     const spaceChannels = new SpaceChannels({
@@ -234,6 +237,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
           logger: logger.child({ spaceId, channel }),
         }),
       logger: logger.child({ part: 'space-channels' }),
+      refreshMs,
     });
     // Stopped after delivery, which still sends through them until it stops.
     closers.push({ name: 'space-channels', close: () => spaceChannels.close() });

@@ -28,6 +28,13 @@ export interface SpaceChannelsOptions {
   shared: ReadonlySet<ChannelId>;
   factory: ChannelFactory;
   logger: Logger;
+  /**
+   * How often a built channel's settings are compared with the stored ones, in ms, so that a
+   * change made by another process takes effect here. Default 10,000.
+   */
+  refreshMs?: number;
+  /** Epoch milliseconds. Default `Date.now`. */
+  now?: () => number;
 }
 
 /** The channel of one space, or null when it has none. */
@@ -35,6 +42,12 @@ interface Entry {
   channel: Channel | null;
   /** Whether the channel was built for this space and must be stopped when replaced. */
   owned: boolean;
+  /** The sealed settings the channel was built from; null when the space had none. */
+  sealed: string | null;
+  /** When the stored settings were last read, epoch ms. */
+  checkedAt: number;
+  /** The comparison with the stored settings in progress, shared by concurrent sends. */
+  checking: Promise<boolean> | null;
 }
 
 /** Finds the channel a space sends through. */
@@ -49,17 +62,22 @@ export interface ChannelResolver {
  * when it is shared (see `shared`), so one space's credentials from the environment never carry
  * another space's messages.
  *
- * NOTE: a change of settings reaches only the process that made it. Other processes on the
- * same PostgreSQL database keep their built channel until they restart.
+ * A change of settings takes effect at once in the process that made it (`invalidate`), and in
+ * other processes on the same database within `refreshMs`, when a send finds the stored
+ * settings changed.
  */
 export class SpaceChannels implements ChannelResolver {
   readonly #options: SpaceChannelsOptions;
   readonly #entries = new Map<string, Promise<Entry>>();
   readonly #listeners: ChannelBuiltListener[] = [];
+  readonly #refreshMs: number;
+  readonly #now: () => number;
   #closed = false;
 
   constructor(options: SpaceChannelsOptions) {
     this.#options = options;
+    this.#refreshMs = options.refreshMs ?? 10_000;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Adds a listener for channels built from now on. */
@@ -75,9 +93,29 @@ export class SpaceChannels implements ChannelResolver {
       entry = this.#load(spaceId, channel);
       this.#entries.set(key, entry);
       // A failed load is not cached, so the next send reads the settings again.
-      entry.catch(() => this.#entries.delete(key));
+      entry.catch(() => {
+        if (this.#entries.get(key) === entry) this.#entries.delete(key);
+      });
     }
-    return (await entry).channel ?? undefined;
+    const loaded = await entry;
+    if (channel !== 'appMessaging' && this.#now() - loaded.checkedAt >= this.#refreshMs) {
+      loaded.checking ??= this.#isCurrent(spaceId, channel, loaded).finally(() => {
+        loaded.checking = null;
+      });
+      if (!(await loaded.checking)) {
+        this.#options.logger.info({ spaceId, channel }, 'channel settings changed in another process; rebuilding the channel');
+        if (this.#entries.get(key) === entry) await this.invalidate(spaceId, channel);
+        return this.resolve(spaceId, channel);
+      }
+    }
+    return loaded.channel ?? undefined;
+  }
+
+  /** Reads the stored settings again; false when they differ from the ones `entry` was built from. */
+  async #isCurrent(spaceId: string, channel: ChannelId, entry: Entry): Promise<boolean> {
+    const stored = await this.#options.settings.get(spaceId, channel);
+    entry.checkedAt = this.#now();
+    return (stored?.sealed ?? null) === entry.sealed;
   }
 
   /** Drops the space's channel after its settings changed, stopping it when it was built for the space. */
@@ -118,10 +156,11 @@ export class SpaceChannels implements ChannelResolver {
 
   async #load(spaceId: string, channel: ChannelId): Promise<Entry> {
     const { settings, processChannels, defaultSpaceId, shared, logger } = this.#options;
+    const checkedAt = this.#now();
     const fallback = (): Entry => {
       const process = processChannels.get(channel) ?? null;
       const usable = spaceId === defaultSpaceId || shared.has(channel);
-      return { channel: usable ? process : null, owned: false };
+      return { channel: usable ? process : null, owned: false, sealed: null, checkedAt, checking: null };
     };
     if (channel === 'appMessaging') return fallback();
 
@@ -135,7 +174,7 @@ export class SpaceChannels implements ChannelResolver {
     } catch (error) {
       // The step is skipped as not configured rather than sent with another space's connection.
       logger.error({ err: error, spaceId, channel, keyId: stored.keyId }, 'channel settings could not be decrypted; the channel is off for this space');
-      return { channel: null, owned: false };
+      return { channel: null, owned: false, sealed: stored.sealed, checkedAt, checking: null };
     }
     const built = this.#options.factory(spaceId, channel, parsed as never);
     for (const listener of this.#listeners) listener(spaceId, built);
@@ -147,6 +186,6 @@ export class SpaceChannels implements ChannelResolver {
       // rejected credentials make sends fail until the settings are fixed.
       logger.error({ err: error, spaceId, channel }, 'space channel did not connect');
     }
-    return { channel: built, owned: true };
+    return { channel: built, owned: true, sealed: stored.sealed, checkedAt, checking: null };
   }
 }
