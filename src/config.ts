@@ -36,6 +36,8 @@ export interface Config {
   logLevel: string;
   /** Worker tuning: jobs claimed at once and processed concurrently. */
   workerConcurrency: number;
+  /** How long a claimed job stays leased, in seconds. A job of a killed process runs again when its lease ends. */
+  workerLeaseSeconds: number;
   /** Signs app tokens; null lets start-up generate one and store it in `dataDir`. */
   appTokenSecret: string | null;
   /** Lifetime of app tokens from `POST /v1/app/tokens`, in seconds. */
@@ -197,6 +199,8 @@ export function loadConfig(env: Env = process.env): Config {
     metaVerifyToken: text(env, 'META_VERIFY_TOKEN'),
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 64, 1, 1024),
+    // At least 5 s: a lease must outlast the slowest provider call, or a second worker takes the job while it is sent.
+    workerLeaseSeconds: integer(env, 'WORKER_LEASE_SECONDS', 60, 5, 3600),
     appTokenSecret,
     appTokenTtlSeconds: integer(env, 'APP_TOKEN_TTL_SECONDS', 3600, 60, 86_400),
     appSocketPingSeconds: integer(env, 'APP_SOCKET_PING_SECONDS', 25, 1, 300),

@@ -249,7 +249,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       logger: logger.child({ part: 'delivery' }),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.policies ? { policies: options.policies } : {}),
-      worker: { concurrency: config.workerConcurrency },
+      worker: { concurrency: config.workerConcurrency, leaseMs: config.workerLeaseSeconds * 1000 },
     });
     await delivery.start();
     closers.push({ name: 'delivery', close: () => delivery.stop() });
