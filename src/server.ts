@@ -273,8 +273,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       logger: logger.child({ part: 'api' }),
       meta: {
         appSecret: metaAppSecret,
-        // Without META_VERIFY_TOKEN no verification handshake of the shared webhook can succeed.
-        verifyToken: config.metaVerifyToken ?? randomBytes(24).toString('hex'),
+        // Without META_VERIFY_TOKEN every handshake of the shared webhook is rejected as unconfigured.
+        verifyToken: config.metaVerifyToken ?? '',
         onWebhook: (spaceId, items, scoped) => delivery.meta.handle(spaceId, items, scoped),
       },
       channelSettings: {

@@ -559,7 +559,7 @@ describe('verificationChallenge', () => {
 
     expect(result).toEqual({
       ok: false,
-      reason: 'No webhook verify token is configured. Set one and enter the same value at Meta.',
+      reason: 'No webhook verify token is configured. Set META_VERIFY_TOKEN (or verifyToken in the space\'s channel settings) and enter the same value at Meta.',
     });
   });
 });

@@ -74,7 +74,7 @@ export function verificationChallenge(
   verifyToken: string,
 ): { ok: true; challenge: string } | { ok: false; reason: string } {
   if (verifyToken.length === 0) {
-    return { ok: false, reason: 'No webhook verify token is configured. Set one and enter the same value at Meta.' };
+    return { ok: false, reason: 'No webhook verify token is configured. Set META_VERIFY_TOKEN (or verifyToken in the space\'s channel settings) and enter the same value at Meta.' };
   }
   const mode = query['hub.mode'];
   const token = query['hub.verify_token'];
