@@ -5,6 +5,7 @@
  * Each server runs in its own process, so the load generator in the parent does not share an
  * event loop with it. The process exits when the parent sends `close` or disconnects.
  */
+import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
@@ -45,7 +46,9 @@ async function startBare(): Promise<Running> {
 /** Starts Cascade on SQLite in `dataDir`, with the sandbox SMSC and SMTP relay in this process. */
 async function startCascade(dataDir: string): Promise<Running> {
   // The benchmark sends far more than the default per-space request limit, so the limit is off.
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL, SANDBOX: '1', RATE_LIMIT_PER_MINUTE: '0' });
+  // A key from the environment, as production has it, so that the server does not warn about a key file in its data folder.
+  const encryptionKey = randomBytes(32).toString('base64');
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL, SANDBOX: '1', RATE_LIMIT_PER_MINUTE: '0', ENCRYPTION_KEY: encryptionKey });
   const server: RunningServer = await startServer(config);
   const smsc = server.sandbox.smsc;
   return {
