@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `Cascade is listening on ${server.url}`,
-    `  store:   ${server.store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'}`,
+    `  store:   ${server.store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`,
   ];
   if (server.apiKey.origin === 'environment') {
     lines.push('  API key: from API_KEY');
@@ -55,8 +55,10 @@ main().catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   if (code === 'EADDRINUSE' || code === 'EACCES') {
     process.stderr.write(`cascade: start-up failed: ${(error as Error).message}. Set PORT (and HOST) to a free address.\n`);
-  } else if (error instanceof Error && error.message.startsWith('PostgreSQL support is not built yet')) {
-    process.stderr.write(`cascade: start-up failed: ${error.message}\n`);
+  } else if (error instanceof Error && error.message.startsWith('Could not open PostgreSQL')) {
+    // The cause is the driver's error, such as a refused connection or a failed login; it never contains the password.
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    process.stderr.write(`cascade: start-up failed: ${error.message}${cause}\n`);
   } else {
     process.stderr.write(`cascade: start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   }
