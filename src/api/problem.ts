@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { CHANNEL_IDS } from '../routing/types.js';
 import type { FieldError } from './schema-errors.js';
 
 /**
@@ -199,7 +200,10 @@ export const handleClientError: ClientErrorHandler = function (this: FastifyInst
 };
 
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendProblem(reply, problem('not-found', `No route matches ${request.method} ${request.url.split('?')[0]}.`));
+  const path = request.url.split('?')[0] ?? request.url;
+  // The channel settings routes have one static path per channel, so a misspelt channel lands here.
+  const hint = /^\/v1\/channels\/[^/]+$/.test(path) ? ` The channels are ${CHANNEL_IDS.join(', ')}, spelt exactly so.` : '';
+  return sendProblem(reply, problem('not-found', `No route matches ${request.method} ${path}.${hint}`));
 }
 
 function formatBytes(bytes: number): string {

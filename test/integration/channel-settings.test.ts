@@ -146,6 +146,9 @@ describe('channel settings per space, with the sandbox', () => {
     expect(masked.body.errors?.map((error) => error.pointer)).toEqual(['/password']);
     expect(badSubject.status).toBe(400);
     expect(badSubject.body.errors?.map((error) => error.pointer)).toEqual(['/vapidSubject']);
+    const misspelt = await http<Problem>(server, 'PUT', '/v1/channels/whatsapp', { key: keyB.key, body: {} });
+    expect(misspelt.status).toBe(404);
+    expect(misspelt.body.detail).toContain('whatsApp');
     expect(missing.status).toBe(400);
     expect(missing.body.errors?.map((error) => error.pointer)).toContain('/password');
     expect(unknown.status).toBe(400);
