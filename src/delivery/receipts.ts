@@ -46,8 +46,17 @@ export class ReceiptIntake {
       return;
     }
     if (ref === null) {
-      this.metrics.receipts.inc({ channel: channel.id, result: 'early' });
-      log.info('receipt stored before its attempt was known');
+      // The send call may have recorded its attempt, and looked for early receipts, between the
+      // lookup above and the insert. Looking again after the insert closes that gap: either this
+      // lookup finds the attempt, or the send call's look finds the stored receipt.
+      const recorded = await this.store.findAttemptByKeys(spaceId, channel.id, keys);
+      if (recorded === null) {
+        this.metrics.receipts.inc({ channel: channel.id, result: 'early' });
+        log.info('receipt stored before its attempt was known');
+        return;
+      }
+      log.info('attempt recorded while the receipt was stored; applying it');
+      await this.#apply(stored, recorded, log);
       return;
     }
     await this.#apply(stored, ref, log);
