@@ -1,7 +1,8 @@
 import autocannon from 'autocannon';
 import { CascadeClient } from './api-client.js';
-import { ECHO_PATH } from './ipc.js';
+import { ECHO_PATH, type ServerKind, type StoreKind } from './ipc.js';
 import { startCpuWindow, type CpuShares } from './cpu.js';
+import type { ConnectionStates } from './postgres.js';
 import { ServerProcess, type ServerLog } from './server-handle.js';
 import { acceptRequest } from './workload.js';
 
@@ -15,7 +16,24 @@ export interface AcceptSettings {
 }
 
 /** The server and request that one accept run measures. */
-export type AcceptTarget = 'bare' | 'cascade-scheduled' | 'cascade-immediate';
+export type AcceptTarget = 'bare' | 'sqlite-scheduled' | 'sqlite-immediate' | 'postgres-scheduled' | 'postgres-immediate';
+
+/** Returns the store of a Cascade target, or null for the bare route. */
+export function targetStore(target: AcceptTarget): StoreKind | null {
+  if (target === 'bare') return null;
+  return target.startsWith('postgres-') ? 'postgres' : 'sqlite';
+}
+
+/** Returns whether the target posts with `sendAt` one hour ahead. The bare route echoes that same body. */
+function isScheduled(target: AcceptTarget): boolean {
+  return !target.endsWith('-immediate');
+}
+
+function serverKind(target: AcceptTarget): ServerKind {
+  const store = targetStore(target);
+  if (store === null) return 'bare';
+  return store === 'sqlite' ? 'cascade-sqlite' : 'cascade-postgres';
+}
 
 export interface StoredCount {
   /** 201 responses counted by autocannon; requests still in flight when a run stops are not counted. */
@@ -44,6 +62,8 @@ export interface AcceptResult {
   latencyMaxMs: number;
   /** CPU shares during the measured run; `benchmark` is autocannon. */
   cpu: CpuShares;
+  /** PostgreSQL only: states of the server's connections during the measured run. Null on SQLite or when sampling failed. */
+  connections: ConnectionStates | null;
   /** Cascade only: what the store contains right after the measured run, warm-up included. */
   stored: StoredCount | null;
   serverLog: ServerLog;
@@ -52,14 +72,15 @@ export interface AcceptResult {
 /**
  * Measures one server with autocannon: a warm-up run whose results are dropped, then the
  * measured run with the same settings. The server runs in a child process and autocannon in
- * this one, so both share the machine's cores the same way for every target.
+ * this one, so both share the machine's cores the same way for every target. A PostgreSQL
+ * target gets a new schema in the database at `databaseUrl`.
  */
-export async function measureAccept(target: AcceptTarget, settings: AcceptSettings): Promise<AcceptResult> {
-  const server = await ServerProcess.start(target === 'bare' ? 'bare' : 'cascade', target);
+export async function measureAccept(target: AcceptTarget, settings: AcceptSettings, databaseUrl: string | null): Promise<AcceptResult> {
+  const kind = serverKind(target);
+  const server = await ServerProcess.start(kind, target, kind === 'cascade-postgres' ? databaseUrl : null);
   try {
     const path = target === 'bare' ? ECHO_PATH : '/v1/messages';
-    // The bare route echoes the same body that the scheduled Cascade run posts.
-    const body = JSON.stringify(acceptRequest(Date.now(), target !== 'cascade-immediate'));
+    const body = JSON.stringify(acceptRequest(Date.now(), isScheduled(target)));
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (server.apiKey !== null) headers.authorization = `Bearer ${server.apiKey}`;
     const options: autocannon.Options = {
@@ -74,7 +95,7 @@ export async function measureAccept(target: AcceptTarget, settings: AcceptSettin
     const warmup = await autocannon({ ...options, duration: settings.warmupSeconds });
     const endCpuWindow = await startCpuWindow(server);
     const result = await autocannon({ ...options, duration: settings.durationSeconds });
-    const cpu = await endCpuWindow();
+    const { cpu, connections } = await endCpuWindow();
 
     let stored: StoredCount | null = null;
     if (target !== 'bare' && server.apiKey !== null) {
@@ -103,6 +124,7 @@ export async function measureAccept(target: AcceptTarget, settings: AcceptSettin
       latencyP99Ms: result.latency.p99,
       latencyMaxMs: result.latency.max,
       cpu,
+      connections,
       stored,
       serverLog: server.log,
     };

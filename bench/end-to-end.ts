@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { CascadeClient } from './api-client.js';
-import type { MemorySamples } from './ipc.js';
+import type { MemorySamples, StoreKind } from './ipc.js';
 import { startCpuWindow, type CpuShares } from './cpu.js';
+import type { ConnectionStates } from './postgres.js';
 import { delay, ServerProcess, type ServerLog } from './server-handle.js';
 import { summarize, type LatencySummary } from './stats.js';
 import { fictionalNumbers } from './workload.js';
@@ -12,6 +13,8 @@ export interface EndToEndSettings {
   chunkSize: number;
   /** Maximum wait for every message to become final after the last batch was accepted. */
   timeoutMs: number;
+  /** The wait also ends when no message became final for this long, since the rest are then stuck. */
+  stallTimeoutMs: number;
   pollIntervalMs: number;
   memorySampleIntervalMs: number;
 }
@@ -24,7 +27,8 @@ export interface EndToEndResult {
   rejected: number;
   /** Wall time of the batch requests as the client saw them, in ms. */
   acceptWallMs: number;
-  timedOut: boolean;
+  /** Outcome of the wait for every message to become final. */
+  wait: WaitOutcome;
   /** Messages that were accepted but missing from `GET /v1/messages`. */
   missing: number;
   /** Accepted messages by status after the wait. */
@@ -47,6 +51,8 @@ export interface EndToEndResult {
   memory: { beforeRss: number; afterRss: number; samples: MemorySamples };
   /** CPU shares from the first batch to the poll that saw every message final. */
   cpu: CpuShares;
+  /** PostgreSQL only: states of the server's connections over the same time as `cpu`. Null on SQLite or when sampling failed. */
+  connections: ConnectionStates | null;
   serverLog: ServerLog;
 }
 
@@ -54,10 +60,14 @@ export interface EndToEndResult {
  * Sends `settings.messages` SMS through the batch route to distinct numbers that the sandbox
  * SMSC delivers, and waits until every message is final. Throughput and latency come from the
  * server process's timestamps: `sentOn` (accept), the SMSC's receive time of the `submit_sm`,
- * and `completedAt` (the DELIVRD receipt applied).
+ * and `completedAt` (the DELIVRD receipt applied). On PostgreSQL the server gets a new schema in
+ * the database at `databaseUrl`.
  */
-export async function measureEndToEnd(settings: EndToEndSettings): Promise<EndToEndResult> {
-  const server = await ServerProcess.start('cascade', 'end-to-end');
+export async function measureEndToEnd(settings: EndToEndSettings, store: StoreKind, databaseUrl: string | null): Promise<EndToEndResult> {
+  const server =
+    store === 'sqlite'
+      ? await ServerProcess.start('cascade-sqlite', 'end-to-end on SQLite')
+      : await ServerProcess.start('cascade-postgres', 'end-to-end on PostgreSQL', databaseUrl);
   try {
     const client = new CascadeClient(server.url, server.apiKey ?? '');
     const numbers = fictionalNumbers(settings.messages);
@@ -83,9 +93,9 @@ export async function measureEndToEnd(settings: EndToEndSettings): Promise<EndTo
     }
     const acceptWallMs = performance.now() - started;
 
-    const timedOut = !(await waitForFinished(client, acceptedIds.length, settings));
+    const wait = await waitForFinished(client, acceptedIds.length, settings);
     const clientWallMs = performance.now() - started;
-    const cpu = await endCpuWindow();
+    const { cpu, connections } = await endCpuWindow();
     const samples = await server.stopSampling();
     const after = await server.usage();
 
@@ -134,7 +144,7 @@ export async function measureEndToEnd(settings: EndToEndSettings): Promise<EndTo
       accepted: acceptedIds.length,
       rejected,
       acceptWallMs,
-      timedOut,
+      wait,
       missing,
       statuses,
       wallMs,
@@ -148,6 +158,7 @@ export async function measureEndToEnd(settings: EndToEndSettings): Promise<EndTo
       duplicateDestinations: [...perDestination.values()].filter((count) => count > 1).length,
       memory: { beforeRss: before.rss, afterRss: after.rss, samples },
       cpu,
+      connections,
       serverLog: server.log,
     };
   } finally {
@@ -155,20 +166,38 @@ export async function measureEndToEnd(settings: EndToEndSettings): Promise<EndTo
   }
 }
 
+/** Outcome of waiting for messages to become final. */
+export interface WaitOutcome {
+  /** `all-finished`, `stalled` when no message became final for `stallTimeoutMs`, or `timed-out` after `timeoutMs`. */
+  ended: 'all-finished' | 'stalled' | 'timed-out';
+  /** `cascade_messages_finished_total` at the last poll. */
+  finished: number;
+}
+
 /**
- * Polls `cascade_messages_finished_total` until it reaches `expected`. Returns false when
- * `settings.timeoutMs` passes first. The server is fresh, so the counter counts only these messages.
+ * Polls `cascade_messages_finished_total` until it reaches `expected`, it stops rising for
+ * `settings.stallTimeoutMs`, or `settings.timeoutMs` passes. The server is fresh, so the counter
+ * counts only these messages.
  */
 export async function waitForFinished(
   client: CascadeClient,
   expected: number,
-  settings: { timeoutMs: number; pollIntervalMs: number },
-): Promise<boolean> {
+  settings: { timeoutMs: number; stallTimeoutMs: number; pollIntervalMs: number },
+): Promise<WaitOutcome> {
   const deadline = performance.now() + settings.timeoutMs;
+  let finished = 0;
+  let lastRise = performance.now();
   while (performance.now() < deadline) {
     const counters = await client.counters(['cascade_messages_finished_total']);
-    if ((counters.get('cascade_messages_finished_total') ?? 0) >= expected) return true;
+    const current = counters.get('cascade_messages_finished_total') ?? 0;
+    if (current >= expected) return { ended: 'all-finished', finished: current };
+    if (current > finished) {
+      finished = current;
+      lastRise = performance.now();
+    } else if (performance.now() - lastRise >= settings.stallTimeoutMs) {
+      return { ended: 'stalled', finished };
+    }
     await delay(settings.pollIntervalMs);
   }
-  return false;
+  return { ended: 'timed-out', finished };
 }

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { CascadeClient } from './api-client.js';
 import { startCpuWindow, type CpuShares } from './cpu.js';
-import { waitForFinished } from './end-to-end.js';
+import { waitForFinished, type WaitOutcome } from './end-to-end.js';
 import { delay, ServerProcess, type ServerLog } from './server-handle.js';
 import { summarize, type LatencySummary } from './stats.js';
 import { UNDELIVERABLE_NUMBER } from './workload.js';
@@ -12,13 +12,16 @@ export interface FallbackSettings {
   batchSize: number;
   batchIntervalMs: number;
   timeoutMs: number;
+  /** The wait also ends when no message became final for this long. */
+  stallTimeoutMs: number;
   pollIntervalMs: number;
 }
 
 export interface FallbackResult {
   settings: FallbackSettings;
   accepted: number;
-  timedOut: boolean;
+  /** Outcome of the wait for every message to become final. */
+  wait: WaitOutcome;
   statuses: Record<string, number>;
   /** From the SMS attempt's failure receipt (`receivedAt`) to the email attempt's `startedAt`. */
   receiptToFallback: LatencySummary;
@@ -36,7 +39,7 @@ export interface FallbackResult {
  * rather than a queue of receipts that all arrived at once.
  */
 export async function measureFallback(settings: FallbackSettings): Promise<FallbackResult> {
-  const server = await ServerProcess.start('cascade', 'fallback');
+  const server = await ServerProcess.start('cascade-sqlite', 'fallback');
   try {
     const client = new CascadeClient(server.url, server.apiKey ?? '');
     const requests = Array.from({ length: settings.messages }, (_, index) => ({
@@ -55,8 +58,8 @@ export async function measureFallback(settings: FallbackSettings): Promise<Fallb
       accepted.push(...batch.accepted.map((item) => item.messageId));
     }
 
-    const timedOut = !(await waitForFinished(client, accepted.length, settings));
-    const cpu = await endCpuWindow();
+    const wait = await waitForFinished(client, accepted.length, settings);
+    const { cpu } = await endCpuWindow();
     const byId = new Map((await client.listAll(Math.ceil(settings.messages / 100) + 10)).map((message) => [message.messageId, message]));
 
     const statuses: Record<string, number> = {};
@@ -81,7 +84,7 @@ export async function measureFallback(settings: FallbackSettings): Promise<Fallb
     return {
       settings,
       accepted: accepted.length,
-      timedOut,
+      wait,
       statuses,
       receiptToFallback: summarize(delays),
       incomplete,

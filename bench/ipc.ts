@@ -3,8 +3,11 @@
 /** Path of the bare server's echo route. */
 export const ECHO_PATH = '/v1/echo';
 
-/** The server a child process runs. */
-export type ServerKind = 'bare' | 'cascade';
+/** The server a child process runs. `cascade-postgres` reads its `DATABASE_URL` from the environment the parent gives it. */
+export type ServerKind = 'bare' | 'cascade-sqlite' | 'cascade-postgres';
+
+/** The database a Cascade server of the benchmark stores its data in. */
+export type StoreKind = 'sqlite' | 'postgres';
 
 /** One `submit_sm` the sandbox SMSC accepted, reduced to what the benchmark matches and times. */
 export interface SubmitSample {

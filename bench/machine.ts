@@ -14,7 +14,7 @@ export interface Machine {
   date: string;
 }
 
-const PACKAGES = ['fastify', 'better-sqlite3', 'autocannon'];
+const PACKAGES = ['fastify', 'better-sqlite3', 'pg', 'autocannon'];
 
 function packageVersion(name: string): string {
   try {

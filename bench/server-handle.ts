@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ChildReply, MemorySamples, ParentRequest, ProcessUsage, ServerKind, SubmitSample } from './ipc.js';
+import { createBenchSchema, dropBenchSchema, type BenchSchema } from './postgres.js';
 
 const SCRIPT = fileURLToPath(new URL('./server-process.ts', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
@@ -14,6 +15,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const EXIT_TIMEOUT_MS = 20_000;
 /** Log lines kept verbatim per server for the report; the rest are only counted. */
 const MAX_KEPT_LOG_LINES = 5;
+/** How long `killAllServers` waits for the schemas of killed servers to be dropped. */
+const KILL_DROP_TIMEOUT_MS = 15_000;
 
 /** Warnings and errors a server process wrote while the benchmark ran. */
 export interface ServerLog {
@@ -30,7 +33,7 @@ type Pending = { resolve(reply: ChildReply): void; reject(error: Error): void; t
 
 const running = new Set<ServerProcess>();
 
-/** One server in a child process, with its own temporary data folder. */
+/** One server in a child process, with its own temporary data folder and, on PostgreSQL, its own schema. */
 export class ServerProcess {
   readonly log: ServerLog = { warnings: 0, errors: 0, firstLines: [] };
   url = '';
@@ -43,6 +46,8 @@ export class ServerProcess {
   private constructor(
     readonly label: string,
     readonly dataDir: string,
+    /** The schema of a `cascade-postgres` server, or null for the other kinds. */
+    readonly database: BenchSchema | null,
     private readonly child: ChildProcess,
   ) {
     this.#exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -58,16 +63,30 @@ export class ServerProcess {
     if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => this.#onStderrLine(line));
   }
 
-  /** Forks a child running `kind` and resolves once its server listens. */
-  static async start(kind: ServerKind, label: string): Promise<ServerProcess> {
+  /**
+   * Forks a child running `kind` and resolves once its server listens. A `cascade-postgres`
+   * server gets a new schema in the database at `databaseUrl`, which `stop` drops.
+   */
+  static async start(kind: ServerKind, label: string, databaseUrl: string | null = null): Promise<ServerProcess> {
+    if (kind === 'cascade-postgres' && databaseUrl === null) throw new Error(`server "${label}" runs on PostgreSQL but no database URL was given`);
     const dataDir = await mkdtemp(join(tmpdir(), 'cascade-bench-'));
+    let database: BenchSchema | null = null;
+    if (kind === 'cascade-postgres' && databaseUrl !== null) {
+      try {
+        database = await createBenchSchema(databaseUrl);
+      } catch (error) {
+        await rm(dataDir, { recursive: true, force: true });
+        throw new Error(`creating a PostgreSQL schema for server "${label}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+    }
     const child = fork(SCRIPT, [kind, dataDir], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      // The child builds its configuration from fixed values; PATH is all it needs from here.
-      env: { PATH: process.env.PATH ?? '' },
+      // The child builds its configuration from fixed values. Besides PATH, it needs only the
+      // URL of its schema, passed in the environment rather than argv because it may contain a password.
+      env: { PATH: process.env.PATH ?? '', ...(database === null ? {} : { DATABASE_URL: database.serverUrl }) },
     });
-    const server = new ServerProcess(label, dataDir, child);
+    const server = new ServerProcess(label, dataDir, database, child);
     running.add(server);
     try {
       const ready = await server.#waitForReady();
@@ -103,8 +122,8 @@ export class ServerProcess {
   }
 
   /**
-   * Closes the server, waits for the child to exit (killing it with SIGKILL after 20 s) and
-   * deletes the data folder. Safe to call more than once.
+   * Closes the server, waits for the child to exit (killing it with SIGKILL after 20 s), deletes
+   * the data folder and drops the schema. Safe to call more than once.
    */
   async stop(): Promise<void> {
     if (this.#stopped) return;
@@ -125,11 +144,28 @@ export class ServerProcess {
     }
     running.delete(this);
     await rm(this.dataDir, { recursive: true, force: true });
+    await this.#dropSchema();
   }
 
-  /** Kills the child at once, for the benchmark's deadline. */
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  async #dropSchema(): Promise<void> {
+    if (this.database === null) return;
+    try {
+      await dropBenchSchema(this.database);
+    } catch (error) {
+      const message = `dropping PostgreSQL schema ${this.database.name} of server "${this.label}" failed: ${error instanceof Error ? error.message : String(error)}; drop it by hand`;
+      this.#recordError(message);
+      console.error(`bench: ${message}`);
+    }
+  }
+
+  /** Kills the child at once and deletes the data folder, for the benchmark's deadline. Returns once the schema is dropped. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGKILL');
+      await this.#exited;
+    }
+    rmSync(this.dataDir, { recursive: true, force: true });
+    await this.#dropSchema();
   }
 
   #waitForReady(): Promise<{ url: string; apiKey: string | null }> {
@@ -209,11 +245,23 @@ export class ServerProcess {
   }
 }
 
-/** Kills every server process still running and deletes their data folders; used when the benchmark hits its deadline. */
-export function killAllServers(): void {
-  for (const server of running) {
-    server.kill();
-    rmSync(server.dataDir, { recursive: true, force: true });
+/**
+ * Kills every server process still running, deletes their data folders and drops their
+ * schemas, for when the benchmark hits its deadline. Returns after at most 15 s, so a schema
+ * whose drop is still waiting then is left behind, and its name is printed.
+ */
+export async function killAllServers(): Promise<void> {
+  const servers = [...running];
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), KILL_DROP_TIMEOUT_MS);
+  });
+  const killed = Promise.allSettled(servers.map((server) => server.kill())).then(() => true as const);
+  const finished = await Promise.race([killed, timedOut]);
+  clearTimeout(timer);
+  if (!finished) {
+    const schemas = servers.flatMap((server) => (server.database === null ? [] : [server.database.name]));
+    if (schemas.length > 0) console.error(`bench: dropping the schemas of the killed servers did not finish within ${KILL_DROP_TIMEOUT_MS} ms; any of ${schemas.join(', ')} may remain`);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * Child process of the benchmark: runs one server on 127.0.0.1 and handles the parent's
- * requests over the IPC channel. Usage: `server-process.ts <bare|cascade> <dataDir>`.
+ * requests over the IPC channel. Usage: `server-process.ts <bare|cascade-sqlite|cascade-postgres> <dataDir>`.
+ * With `cascade-postgres`, the `DATABASE_URL` environment variable selects the database and schema.
  *
  * Each server runs in its own process, so the load generator in the parent does not share an
  * event loop with it. The process exits when the parent sends `close` or disconnects.
@@ -43,12 +44,25 @@ async function startBare(): Promise<Running> {
   return { url: `http://127.0.0.1:${port}`, apiKey: null, submits: () => [], close: () => app.close() };
 }
 
-/** Starts Cascade on SQLite in `dataDir`, with the sandbox SMSC and SMTP relay in this process. */
-async function startCascade(dataDir: string): Promise<Running> {
+/**
+ * Starts Cascade with the sandbox SMSC and SMTP relay in this process. Its key files go to
+ * `dataDir`, and so does its SQLite database unless `databaseUrl` selects PostgreSQL.
+ */
+async function startCascade(dataDir: string, databaseUrl: string | null): Promise<Running> {
   // The benchmark sends far more than the default per-space request limit, so the limit is off.
   // A key from the environment, as production has it, so that the server does not warn about a key file in its data folder.
+  // SANDBOX is set because it defaults to off when DATABASE_URL is set.
   const encryptionKey = randomBytes(32).toString('base64');
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL, SANDBOX: '1', RATE_LIMIT_PER_MINUTE: '0', ENCRYPTION_KEY: encryptionKey });
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    ...(databaseUrl === null ? {} : { DATABASE_URL: databaseUrl }),
+    LOG_LEVEL,
+    SANDBOX: '1',
+    RATE_LIMIT_PER_MINUTE: '0',
+    ENCRYPTION_KEY: encryptionKey,
+  });
   const server: RunningServer = await startServer(config);
   const smsc = server.sandbox.smsc;
   return {
@@ -81,10 +95,19 @@ async function closeWithin(running: Running, timeoutMs: number): Promise<void> {
 
 async function main(): Promise<void> {
   const [kind, dataDir] = process.argv.slice(2);
-  if ((kind !== 'bare' && kind !== 'cascade') || dataDir === undefined) {
-    throw new Error(`usage: server-process.ts <bare|cascade> <dataDir>; received ${process.argv.slice(2).join(' ')}`);
+  if ((kind !== 'bare' && kind !== 'cascade-sqlite' && kind !== 'cascade-postgres') || dataDir === undefined) {
+    throw new Error(`usage: server-process.ts <bare|cascade-sqlite|cascade-postgres> <dataDir>; received ${process.argv.slice(2).join(' ')}`);
   }
-  const running = kind === 'bare' ? await startBare() : await startCascade(dataDir);
+  let running: Running;
+  if (kind === 'bare') {
+    running = await startBare();
+  } else if (kind === 'cascade-sqlite') {
+    running = await startCascade(dataDir, null);
+  } else {
+    const databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) throw new Error('DATABASE_URL is missing; the parent sets it for a cascade-postgres server');
+    running = await startCascade(dataDir, databaseUrl);
+  }
 
   let sampler: NodeJS.Timeout | null = null;
   let samples: MemorySamples = { intervalMs: 0, count: 0, peakRss: 0 };
