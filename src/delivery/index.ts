@@ -27,6 +27,9 @@ export interface DeliveryOptions {
   worker?: Partial<WorkerOptions>;
 }
 
+/** How often each process applies receipts that a stopped process left unapplied. */
+const RECEIPT_SWEEP_MS = 30_000;
+
 /** The delivery layer of one process: engine, store and channels composed. */
 export class Delivery {
   readonly metrics: DeliveryMetrics;
@@ -37,6 +40,7 @@ export class Delivery {
   readonly worker: Worker;
   readonly #store: Store;
   readonly #logger: Logger;
+  #sweeper: NodeJS.Timeout | null = null;
 
   constructor(options: DeliveryOptions) {
     const clock = options.clock ?? { now: () => Date.now() };
@@ -80,9 +84,16 @@ export class Delivery {
 
   async start(): Promise<void> {
     await this.worker.start();
+    // Receipts left unapplied by a process that stopped are applied by whichever process sweeps next.
+    this.#sweeper = setInterval(() => {
+      this.receipts.sweep().catch((error: unknown) => this.#logger.error({ err: error }, 'sweeping unapplied receipts failed'));
+    }, RECEIPT_SWEEP_MS);
+    this.#sweeper.unref();
   }
 
   async stop(): Promise<void> {
+    if (this.#sweeper !== null) clearInterval(this.#sweeper);
+    this.#sweeper = null;
     await this.worker.stop();
   }
 

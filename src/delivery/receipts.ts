@@ -62,6 +62,23 @@ export class ReceiptIntake {
     await this.#apply(stored, ref, log);
   }
 
+  /**
+   * Apply receipts that were stored before their attempt was known and that no send call
+   * applied: the process that recorded the attempt stopped before it looked for them. Receipts
+   * younger than `graceMs` are left to the send call that is about to apply them. Returns how
+   * many were applied.
+   */
+  async sweep(graceMs = 5_000, maxAgeMs = 7 * 86_400_000): Promise<number> {
+    const now = this.now();
+    const found = await this.store.matchedUnappliedReceipts(now - maxAgeMs, now - graceMs, 100);
+    for (const { receipt, ref } of found) {
+      const log = this.logger.child({ spaceId: ref.spaceId, channel: receipt.channel, providerMessageId: receipt.providerMessageId, state: receipt.state });
+      log.info('applying a receipt that a stopped process left unapplied');
+      await this.#apply(receipt, ref, log);
+    }
+    return found.length;
+  }
+
   /** Apply receipts stored under `keys` before their attempt was known. */
   async applyPending(spaceId: string, channel: Channel, keys: string[]): Promise<void> {
     const pending = await this.store.pendingReceipts(spaceId, channel.id, keys);

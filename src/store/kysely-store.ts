@@ -217,6 +217,10 @@ export class KyselyStore implements Store {
     return receipts.pendingReceipts(this.db, spaceId, channel, keys);
   }
 
+  matchedUnappliedReceipts(after: number, before: number, limit: number): Promise<Array<{ receipt: StoredReceipt; ref: AttemptRef }>> {
+    return receipts.matchedUnappliedReceipts(this.db, after, before, limit);
+  }
+
   markReceiptApplied(receiptId: string, ref: AttemptRef, now: number): Promise<void> {
     return receipts.markReceiptApplied(this.db, receiptId, ref, now);
   }

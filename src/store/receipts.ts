@@ -120,6 +120,37 @@ export async function countPartsWithReceipt(
   return Number(row?.parts ?? 0);
 }
 
+/**
+ * Receipts stored before their attempt was known, received between `after` and `before`,
+ * whose key an attempt has recorded since: a process stopped between recording the attempt
+ * and applying them. Oldest first, at most `limit`.
+ */
+export async function matchedUnappliedReceipts(
+  db: Kysely<Database>,
+  after: number,
+  before: number,
+  limit: number,
+): Promise<Array<{ receipt: StoredReceipt; ref: AttemptRef }>> {
+  const rows = await db
+    .selectFrom('receipts as r')
+    .innerJoin('provider_keys as k', (join) => join.onRef('k.channel', '=', 'r.channel').onRef('k.key', '=', 'r.key'))
+    .selectAll('r')
+    .select(['k.space_id as ref_space_id', 'k.message_id as ref_message_id', 'k.step_idx as ref_step', 'k.attempt as ref_attempt', 'k.part as ref_part', 'k.parts as ref_parts'])
+    .where('r.applied_at', 'is', null)
+    .where('r.received_at', '>', after)
+    .where('r.received_at', '<', before)
+    // A receipt of a known space matches only that space's attempts.
+    .where((eb) => eb.or([eb('r.space_id', '=', UNSCOPED_SPACE_ID), eb('r.space_id', '=', eb.ref('k.space_id'))]))
+    .orderBy('r.received_at')
+    .orderBy('r.id')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({
+    receipt: rowToReceipt(row),
+    ref: { spaceId: row.ref_space_id, messageId: row.ref_message_id, step: row.ref_step, attempt: row.ref_attempt, part: row.ref_part, parts: row.ref_parts },
+  }));
+}
+
 function rowToReceipt(row: Selectable<ReceiptsTable>): StoredReceipt {
   return {
     id: row.id,

@@ -473,6 +473,11 @@ export interface Store {
    * applied yet (they arrived before the send call returned).
    */
   pendingReceipts(spaceId: string, channel: ChannelId, keys: string[]): Promise<StoredReceipt[]>;
+  /**
+   * Unapplied receipts received between `after` and `before` whose key an attempt recorded
+   * after they were stored, with that attempt; oldest first, at most `limit`.
+   */
+  matchedUnappliedReceipts(after: number, before: number, limit: number): Promise<Array<{ receipt: StoredReceipt; ref: AttemptRef }>>;
   /** Link a receipt to its attempt and mark it applied. */
   markReceiptApplied(receiptId: string, ref: AttemptRef, now: number): Promise<void>;
   /** How many distinct parts of an attempt have a stored receipt in `state`. */

@@ -61,4 +61,26 @@ describe('receipt that races its send call', () => {
     expect(loaded.state.steps[0]?.attempts[0]?.status).toBe('delivered');
     expect(loaded.state.status).toBe('delivered');
   });
+
+  it('is applied by the sweep after its process stopped before applying it', async () => {
+    const sms = new SmsChannel({ url: 'smpp://cascade:secret@127.0.0.1:9', sourceAddr: 'ACME', logger: silent });
+    const message = await createOne(store, { createdAt: T0 });
+    const providerMessageId = '5A3F0C1C';
+    const keys = sms.matchKeys(providerMessageId);
+    let now = T0 + 2_000;
+    const delivery = new Delivery({ store, channels: new Map([['sms', sms]]), spaceId: 'default', logger: silent, clock: { now: () => now } });
+    // The receipt arrived first and was stored; the process then recorded the attempt and stopped before it looked for stored receipts.
+    await delivery.receipts.receive(null, sms, { channel: 'sms', providerMessageId, state: 'delivered', errorCode: null, providerTimestamp: T0 + 1_500 });
+    await acceptFirstStep(store, message, [keys], T0 + 2_000);
+
+    const tooEarly = await delivery.receipts.sweep(5_000);
+    now += 5_001;
+    const swept = await delivery.receipts.sweep(5_000);
+    const again = await delivery.receipts.sweep(5_000);
+
+    expect(tooEarly).toBe(0);
+    expect(swept).toBe(1);
+    expect(again).toBe(0);
+    expect((await mustLoad(store, 'default', message.id)).state.status).toBe('delivered');
+  });
 });

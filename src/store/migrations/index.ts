@@ -9,6 +9,7 @@ import { spacesKeysMigration } from './004-spaces-keys.js';
 import { idempotencyRuleSetsMigration } from './005-idempotency-rulesets.js';
 import { webhooksMigration } from './006-webhooks.js';
 import { channelSettingsMigration } from './007-channel-settings.js';
+import { receiptLookupsMigration } from './008-receipt-lookups.js';
 
 /** Every migration by name. Kysely applies them in name order, so names start with a number. */
 class InCodeMigrationProvider implements MigrationProvider {
@@ -23,6 +24,7 @@ class InCodeMigrationProvider implements MigrationProvider {
       '005-idempotency-rulesets': idempotencyRuleSetsMigration(),
       '006-webhooks': webhooksMigration(this.dialect),
       '007-channel-settings': channelSettingsMigration(),
+      '008-receipt-lookups': receiptLookupsMigration(),
     };
   }
 }

@@ -32,6 +32,23 @@ export function receiptsContract(useStore: UseStore): void {
       expect(otherState?.id).not.toBe(stored?.id);
     });
 
+    it('matchedUnappliedReceipts finds receipts whose attempt came later', async () => {
+      const { store } = useStore();
+      const message = await createOne(store);
+      await store.insertReceipt(receipt('k1', 'delivered', T0 + SECOND, ''));
+      await store.insertReceipt(receipt('k1', 'read', T0 + 2 * SECOND, 'other-space'));
+      await store.insertReceipt(receipt('k2', 'delivered', T0 + SECOND, ''));
+      await acceptFirstStep(store, message, [['k1']], T0 + 3 * SECOND);
+
+      const found = await store.matchedUnappliedReceipts(T0, T0 + 10 * SECOND, 10);
+      const window = await store.matchedUnappliedReceipts(T0 + SECOND, T0 + 10 * SECOND, 10);
+
+      // The unscoped receipt matches; the one of another space and the one without an attempt do not.
+      expect(found.map((item) => [item.receipt.key, item.receipt.state])).toEqual([['k1', 'delivered']]);
+      expect(found[0]?.ref).toEqual({ spaceId: 'default', messageId: message.id, step: 0, attempt: 1, part: 0, parts: 1 });
+      expect(window).toEqual([]);
+    });
+
     it('findAttemptByKeys matches an alternative key', async () => {
       const { store } = useStore();
       const message = await createOne(store);
