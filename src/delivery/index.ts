@@ -58,16 +58,18 @@ export class Delivery {
     this.receipts = new ReceiptIntake(options.store, this.runner, this.metrics, logger, now);
     const processChannels = options.channels;
     const resolver: ChannelResolver = options.spaceChannels ?? { resolve: async (_spaceId, channel) => processChannels.get(channel) };
-    this.meta = new MetaWebhookIntake(options.store, this.receipts, resolver, logger.child({ part: 'meta-webhook' }), now);
+    const sharedReceiptSpace = (channel: ChannelId) => options.spaceChannels?.processReceiptSpace(channel) ?? null;
+    this.meta = new MetaWebhookIntake(options.store, this.receipts, resolver, sharedReceiptSpace, logger.child({ part: 'meta-webhook' }), now);
     const sender = new StepSender(options.store, resolver, this.runner, this.receipts, this.metrics, logger, now);
     this.worker = new Worker(options.store, this.runner, sender, this.metrics, logger, now, {
       concurrency: options.worker?.concurrency ?? 64,
       leaseMs: options.worker?.leaseMs ?? 60_000,
       idleMs: options.worker?.idleMs ?? 1_000,
     });
-    // Receipts of process channels name their space only when the channel knows it; a channel
-    // built for one space reports receipts of that space alone.
-    for (const channel of options.channels.values()) this.#listen(channel, null);
+    // A channel built for one space reports receipts of that space alone, and so does a process
+    // channel configured from the environment, which serves the default space only.
+    const spaceChannels = options.spaceChannels;
+    for (const channel of options.channels.values()) this.#listen(channel, spaceChannels?.processReceiptSpace(channel.id) ?? null);
     options.spaceChannels?.onChannelBuilt((spaceId, channel) => this.#listen(channel, spaceId));
   }
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { classifyGraphError } from '../channels/meta/errors.js';
 import type { MetaWebhookItem } from '../channels/meta/webhook.js';
 import type { Channel } from '../channels/types.js';
-import type { AttemptStatus } from '../routing/types.js';
+import type { AttemptStatus, ChannelId } from '../routing/types.js';
 import type { Store } from '../store/types.js';
 import type { ReceiptIntake } from './receipts.js';
 import type { ChannelResolver } from './space-channels.js';
@@ -23,6 +23,8 @@ export class MetaWebhookIntake {
     private readonly store: Store,
     private readonly receipts: ReceiptIntake,
     private readonly channels: ChannelResolver,
+    /** The space receipts of the shared webhook URL may match, per channel; null for every space. */
+    private readonly sharedReceiptSpace: (channel: ChannelId) => string | null,
     private readonly logger: Logger,
     private readonly now: () => number,
   ) {}
@@ -30,16 +32,16 @@ export class MetaWebhookIntake {
   /**
    * Applies the items of one verified webhook request. `scoped` is true when the webhook came
    * to a space's own URL, signed with that space's app secret: its statuses then match only
-   * attempts of that space. The shared webhook URL serves the default space and the sandbox
-   * Graph API that spaces without settings of their own share, so its statuses are matched by
-   * provider id alone.
+   * attempts of that space. The shared webhook URL serves the default space, and also the
+   * sandbox Graph API that spaces without settings of their own share: statuses of a sandbox
+   * channel are matched by provider id in every space, others in the default space only.
    *
    * NOTE: inbound messages and unreachable marks from the shared URL go to the default space,
    * also when they concern a person another space reached through the shared sandbox.
    */
   async handle(spaceId: string, items: MetaWebhookItem[], scoped = false): Promise<void> {
-    const receiptSpace = scoped ? spaceId : null;
     for (const item of items) {
+      const receiptSpace = scoped ? spaceId : this.sharedReceiptSpace(item.channel);
       const channel = await this.channels.resolve(spaceId, item.channel);
       if (channel === undefined) {
         this.logger.warn({ channel: item.channel, kind: item.kind }, 'webhook item for a channel that is not configured ignored');

@@ -80,6 +80,15 @@ export class SpaceChannels implements ChannelResolver {
     this.#now = options.now ?? Date.now;
   }
 
+  /**
+   * Returns the space whose attempts the receipts of a process channel may match: null for a
+   * channel that serves every space (the sandbox peers), else the default space, whose
+   * environment settings it carries. A receipt from it must never match another space.
+   */
+  processReceiptSpace(channel: ChannelId): string | null {
+    return this.#options.shared.has(channel) ? null : this.#options.defaultSpaceId;
+  }
+
   /** Adds a listener for channels built from now on. */
   onChannelBuilt(listener: ChannelBuiltListener): void {
     this.#listeners.push(listener);

@@ -52,6 +52,11 @@ export interface SandboxSmscOptions {
    * test to stop the ESME in the middle of its send calls. Default 0.
    */
   responseDelayMs?: number;
+  /**
+   * The id of the first accepted message; later ones count up from it. Default: random, so that
+   * two sandbox SMSCs rarely issue the same ids. Tests set it to make two SMSCs collide.
+   */
+  firstMessageId?: number;
 }
 
 /** One `submit_sm` the sandbox received, accepted or not. */
@@ -196,10 +201,11 @@ class SandboxSmscServer implements SandboxSmsc {
   #queuedCount = 0;
   #sessionCount = 0;
   #receiptCount = 0;
-  #nextMessageId = randomInt(0x1_0000_0000, 0xf_0000_0000);
+  #nextMessageId: number;
 
   constructor(options: SandboxSmscOptions) {
     this.#options = options;
+    this.#nextMessageId = options.firstMessageId ?? randomInt(0x1_0000_0000, 0xf_0000_0000);
     this.#logger = options.logger;
     this.#receiptDelayMs = {
       delivered: options.receiptDelayMs?.delivered ?? 300,

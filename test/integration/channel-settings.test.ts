@@ -255,6 +255,42 @@ describe('channel settings per space, with the sandbox', () => {
   });
 });
 
+describe('receipts of the environment SMSC', () => {
+  let envSmsc: SandboxSmsc;
+  let spaceSmsc: SandboxSmsc;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    // Both SMSCs issue the same ids, as two SMSCs that count from the same start would.
+    envSmsc = await startSandboxSmsc({ logger: silent, firstMessageId: 0x5_0000_0000, receiptDelayMs: { delivered: 20 } });
+    spaceSmsc = await startSandboxSmsc({ logger: silent, systemId: 'space-c', password: 'c-pass', firstMessageId: 0x5_0000_0000, holdReceipts: true });
+    server = await startTestServer({ ADMIN_KEY, SANDBOX: '0', SMPP_URL: envSmsc.url });
+  });
+
+  afterAll(async () => {
+    await server?.dispose();
+    await spaceSmsc?.close();
+    await envSmsc?.close();
+  });
+
+  it('apply to the default space only', async () => {
+    const spaceId = await createSpace(server, 'Own SMSC with clashing ids');
+    const key = await issueKey(server, spaceId);
+    expect((await http(server, 'PUT', '/v1/channels/sms', { key: key.key, body: smsSettings(spaceSmsc, 'space-c', 'c-pass', 'SPACEC') })).status).toBe(201);
+    const ofSpace = await sendAs(server, key.key, { body: 'Held receipt', to: { phoneNumber: '+12025550101' }, rules: [{ channel: 'sms', fallbackAfter: 'PT30S' }] });
+    await spaceSmsc.waitForSubmit(() => true, 10_000);
+
+    const ofDefault = await sendAs(server, TEST_API_KEY, { body: 'Receipt at once', to: { phoneNumber: '+12025550101' }, rules: ['sms'] });
+    const defaultView = await finalMessage(server, TEST_API_KEY, ofDefault);
+    const spaceView = await http<MessageJson>(server, 'GET', `/v1/messages/${ofSpace}`, { key: key.key });
+
+    expect(spaceSmsc.submits()[0]?.messageId).toBe(envSmsc.submits()[0]?.messageId);
+    expect(defaultView.status).toBe('delivered');
+    expect(spaceView.body.status).toBe('sent');
+    expect(spaceView.body.steps[0]?.attempts[0]?.status).toBe('accepted');
+  });
+});
+
 describe('channel settings per space, without the sandbox', () => {
   let smsc: SandboxSmsc;
   let own: SandboxSmsc;
