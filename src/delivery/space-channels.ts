@@ -33,6 +33,11 @@ export interface SpaceChannelsOptions {
    * change made by another process takes effect here. Default 10,000.
    */
   refreshMs?: number;
+  /**
+   * How long a replaced channel keeps running before it is stopped, in ms, so that sends still
+   * using it finish. Longer than the slowest provider call. Default 90,000.
+   */
+  retireMs?: number;
   /** Epoch milliseconds. Default `Date.now`. */
   now?: () => number;
 }
@@ -71,12 +76,15 @@ export class SpaceChannels implements ChannelResolver {
   readonly #entries = new Map<string, Promise<Entry>>();
   readonly #listeners: ChannelBuiltListener[] = [];
   readonly #refreshMs: number;
+  readonly #retireMs: number;
+  readonly #retired = new Set<{ entry: Promise<Entry>; spaceId: string; channel: ChannelId; timer: NodeJS.Timeout | null }>();
   readonly #now: () => number;
   #closed = false;
 
   constructor(options: SpaceChannelsOptions) {
     this.#options = options;
     this.#refreshMs = options.refreshMs ?? 10_000;
+    this.#retireMs = options.retireMs ?? 90_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -133,18 +141,31 @@ export class SpaceChannels implements ChannelResolver {
     const entry = this.#entries.get(key);
     this.#entries.delete(key);
     if (entry === undefined) return;
-    await this.#stopEntry(entry, spaceId, channel);
+    // A send may still be using the old channel, and stopping it would fail that send and make
+    // it go out again. The old channel keeps running, and receiving receipts, for `retireMs`.
+    const retired = { entry, spaceId, channel, timer: null as NodeJS.Timeout | null };
+    retired.timer = setTimeout(() => {
+      this.#retired.delete(retired);
+      void this.#stopEntry(entry, spaceId, channel);
+    }, this.#retireMs);
+    retired.timer.unref();
+    this.#retired.add(retired);
   }
 
-  /** Stops every channel built for a space. Process channels are stopped by their owner. */
+  /** Stops every channel built for a space, retired ones included. Process channels are stopped by their owner. */
   async close(): Promise<void> {
     this.#closed = true;
-    const entries = [...this.#entries.entries()];
-    this.#entries.clear();
-    for (const [key, entry] of entries) {
+    const entries = [...this.#entries.entries()].map(([key, entry]) => {
       const [spaceId = '', channel = ''] = key.split('\u0000');
-      await this.#stopEntry(entry, spaceId, channel as ChannelId);
+      return { entry, spaceId, channel: channel as ChannelId };
+    });
+    this.#entries.clear();
+    for (const retired of this.#retired) {
+      if (retired.timer !== null) clearTimeout(retired.timer);
+      entries.push(retired);
     }
+    this.#retired.clear();
+    for (const { entry, spaceId, channel } of entries) await this.#stopEntry(entry, spaceId, channel);
   }
 
   async #stopEntry(entry: Promise<Entry>, spaceId: string, channel: ChannelId): Promise<void> {

@@ -49,8 +49,8 @@ describe('space channels', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function smsc(systemId: string): Promise<SandboxSmsc> {
-    const started = await startSandboxSmsc({ logger: silent, systemId, password: 'pw' });
+  async function smsc(systemId: string, responseDelayMs = 0): Promise<SandboxSmsc> {
+    const started = await startSandboxSmsc({ logger: silent, systemId, password: 'pw', responseDelayMs });
     smscs.push(started);
     return started;
   }
@@ -146,5 +146,22 @@ describe('space channels', () => {
     clock += REFRESH_MS;
 
     expect(await here.resolve('space-1', 'sms')).toBeUndefined();
+  });
+
+  it('lets a send in flight finish when the settings change', async () => {
+    const slow = await smsc('first', 300);
+    const other = await smsc('second');
+    await putSms(slow, 'first');
+    const here = registry();
+    const channel = await here.resolve('space-1', 'sms');
+
+    const sending = channel?.send(request('msg-3'));
+    await slow.waitForSubmit(() => true, 10_000).catch(() => undefined);
+    await putSms(other, 'second');
+    await here.invalidate('space-1', 'sms');
+    const outcome = await sending;
+
+    expect(outcome?.kind).toBe('accepted');
+    expect(await here.resolve('space-1', 'sms')).not.toBe(channel);
   });
 });
