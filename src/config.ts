@@ -199,7 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
     metaVerifyToken: text(env, 'META_VERIFY_TOKEN'),
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 64, 1, 1024),
-    // At least 5 s: a lease must outlast the slowest provider call, or a second worker takes the job while it is sent.
+    // Workers renew the leases of their jobs in flight every third of the lease, so 5 s is a safe minimum.
     workerLeaseSeconds: integer(env, 'WORKER_LEASE_SECONDS', 60, 5, 3600),
     appTokenSecret,
     appTokenTtlSeconds: integer(env, 'APP_TOKEN_TTL_SECONDS', 3600, 60, 86_400),

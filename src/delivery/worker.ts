@@ -11,7 +11,7 @@ import type { StepSender } from './send-step.js';
 export interface WorkerOptions {
   /** Jobs processed at once. */
   concurrency: number;
-  /** How long a claimed job stays leased; longer than the slowest provider call. */
+  /** How long a claimed job stays leased. The worker renews the leases of its jobs in flight every third of it. */
   leaseMs: number;
   /** Maximum time between polls. A poll claims due jobs that no report named, such as jobs whose lease expired. */
   idleMs: number;
@@ -56,6 +56,9 @@ export class Worker {
   readonly owner = `worker-${randomUUID()}`;
   #running = false;
   #inFlight = new Set<Promise<void>>();
+  /** Ids of the jobs in flight, whose leases the worker renews. */
+  readonly #leased = new Set<string>();
+  #renewer: NodeJS.Timeout | null = null;
   #loop: Promise<void> | null = null;
   #stopListening: (() => void) | null = null;
   /** Earliest time at which a claimable job may be due by the worker's record, or -Infinity when unknown. */
@@ -85,6 +88,10 @@ export class Worker {
     this.#dueAt = -Infinity;
     this.#stopListening = this.store.onJobsCommitted((runAt) => this.#onJobsCommitted(runAt));
     this.#loop = this.#run();
+    // A job in flight keeps its lease however long its provider call takes, so no other worker
+    // takes it and sends again; a killed process stops renewing, and its jobs free up.
+    this.#renewer = setInterval(() => void this.#renewLeases(), Math.max(1, Math.floor(this.options.leaseMs / 3)));
+    this.#renewer.unref();
     this.logger.info({ owner: this.owner, concurrency: this.options.concurrency }, 'worker started');
   }
 
@@ -97,6 +104,8 @@ export class Worker {
     this.#endSleep?.();
     await this.#loop;
     await Promise.allSettled([...this.#inFlight]);
+    if (this.#renewer !== null) clearInterval(this.#renewer);
+    this.#renewer = null;
     this.logger.info({ owner: this.owner }, 'worker stopped');
   }
 
@@ -147,8 +156,10 @@ export class Worker {
       return;
     }
     for (const job of jobs) {
+      this.#leased.add(job.id);
       const task = this.#process(job).finally(() => {
         this.#inFlight.delete(task);
+        this.#leased.delete(job.id);
       });
       this.#inFlight.add(task);
     }
@@ -162,6 +173,17 @@ export class Worker {
       if (next !== null) this.#dueAt = Math.min(this.#dueAt, next);
     } catch (error) {
       this.logger.error({ err: error }, 'reading the next job time failed, so the worker waits for the next poll');
+    }
+  }
+
+  async #renewLeases(): Promise<void> {
+    if (this.#leased.size === 0) return;
+    const ids = [...this.#leased];
+    try {
+      const renewed = await this.store.renewLeases(this.owner, ids, this.now() + this.options.leaseMs);
+      if (renewed < ids.length) this.logger.debug({ leased: ids.length, renewed }, 'some jobs in flight finished or lost their lease before renewal');
+    } catch (error) {
+      this.logger.error({ err: error, jobs: ids.length }, 'renewing job leases failed; they are renewed again at the next interval');
     }
   }
 

@@ -69,6 +69,22 @@ export async function completeJob(db: Kysely<Database>, jobId: string, owner: st
   await db.deleteFrom('jobs').where('id', '=', jobId).where('lease_owner', '=', owner).execute();
 }
 
+/** Extend the leases `owner` still holds on `jobIds` to `until`; returns how many it still held. */
+export async function renewLeases(db: Kysely<Database>, owner: string, jobIds: readonly string[], until: number): Promise<number> {
+  let renewed = 0;
+  // Chunks stay far below every dialect's parameter limit.
+  for (let start = 0; start < jobIds.length; start += 500) {
+    const result = await db
+      .updateTable('jobs')
+      .set({ lease_until: until })
+      .where('id', 'in', jobIds.slice(start, start + 500))
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    renewed += Number(result.numUpdatedRows);
+  }
+  return renewed;
+}
+
 export async function rescheduleJob(db: Kysely<Database>, jobId: string, owner: string, runAt: number): Promise<void> {
   await db
     .updateTable('jobs')

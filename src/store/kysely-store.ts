@@ -152,6 +152,10 @@ export class KyselyStore implements Store {
     return this.#writes.run((trx) => jobs.completeJob(trx, jobId, owner));
   }
 
+  renewLeases(owner: string, jobIds: readonly string[], until: number): Promise<number> {
+    return this.#writes.run((trx) => jobs.renewLeases(trx, owner, jobIds, until));
+  }
+
   async rescheduleJob(jobId: string, owner: string, runAt: number): Promise<void> {
     await this.#writes.run((trx) => jobs.rescheduleJob(trx, jobId, owner, runAt));
     this.#reportJobs(runAt);

@@ -429,6 +429,8 @@ export interface Store {
   claimJobs(owner: string, now: number, limit: number, leaseMs: number): Promise<Job[]>;
   /** Delete a job still leased by `owner`. */
   completeJob(jobId: string, owner: string): Promise<void>;
+  /** Extend the leases `owner` still holds on `jobIds` to `until`, so that long provider calls keep their job; returns how many were extended. */
+  renewLeases(owner: string, jobIds: readonly string[], until: number): Promise<number>;
   /** Put a job back with a new `runAt`, keeping it only if `owner` still leases it. */
   rescheduleJob(jobId: string, owner: string, runAt: number): Promise<void>;
   /** The earliest `runAt` of a job that is not leased, or null when there is none. */

@@ -52,6 +52,20 @@ export function jobsContract(useStore: UseStore): void {
       expect(afterExpiry[0]?.claims).toBe(1);
     });
 
+    it('renewLeases extends only the owner leases', async () => {
+      const { store } = useStore();
+      await createOne(store, { createdAt: T0 });
+      await createOne(store, { createdAt: T0 + 1 });
+      const [mine] = await store.claimJobs('worker-1', T0 + MINUTE, 1, LEASE);
+      const [theirs] = await store.claimJobs('worker-2', T0 + MINUTE, 1, LEASE);
+      if (mine === undefined || theirs === undefined) throw new Error('no job claimed');
+
+      const renewed = await store.renewLeases('worker-1', [mine.id, theirs.id], T0 + MINUTE + 10 * LEASE);
+
+      expect(renewed).toBe(1);
+      expect(await store.claimJobs('worker-3', T0 + MINUTE + 2 * LEASE, 10, LEASE)).toEqual([expect.objectContaining({ id: theirs.id })]);
+    });
+
     it('completeJob deletes only for the lease owner', async () => {
       const { store } = useStore();
       await createOne(store);
