@@ -206,7 +206,14 @@ export class SpaceChannels implements ChannelResolver {
       logger.error({ err: error, spaceId, channel, keyId: stored.keyId }, 'channel settings could not be decrypted; the channel is off for this space');
       return { channel: null, owned: false, sealed: stored.sealed, checkedAt, checking: null };
     }
-    const built = this.#options.factory(spaceId, channel, parsed as never);
+    let built: Channel;
+    try {
+      built = this.#options.factory(spaceId, channel, parsed as never);
+    } catch (error) {
+      // The step is skipped, so that routing moves on, rather than retried for ever.
+      logger.error({ err: error, spaceId, channel }, 'channel settings are not usable; the channel is off for this space');
+      return { channel: null, owned: false, sealed: stored.sealed, checkedAt, checking: null };
+    }
     for (const listener of this.#listeners) listener(spaceId, built);
     try {
       await built.start();

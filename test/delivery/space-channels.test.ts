@@ -164,4 +164,19 @@ describe('space channels', () => {
     expect(outcome?.kind).toBe('accepted');
     expect(await here.resolve('space-1', 'sms')).not.toBe(channel);
   });
+
+  it('turns the channel off for settings it cannot build', async () => {
+    // Stored before the API checked that settings build, or written by another version.
+    const settings = { host: 'smtp.example.com:587', port: 587, tls: 'starttls', from: 'a@b.example' };
+    await store.channelSettings.put({
+      spaceId: 'space-1',
+      channel: 'email',
+      masked: settings,
+      sealed: box.seal(JSON.stringify(settings), channelSettingsContext('space-1', 'email')),
+      keyId: box.keyId,
+      now: clock,
+    });
+
+    expect(await registry().resolve('space-1', 'email')).toBeUndefined();
+  });
 });

@@ -146,6 +146,12 @@ describe('channel settings per space, with the sandbox', () => {
     expect(masked.body.errors?.map((error) => error.pointer)).toEqual(['/password']);
     expect(badSubject.status).toBe(400);
     expect(badSubject.body.errors?.map((error) => error.pointer)).toEqual(['/vapidSubject']);
+    const hostWithPort = await http<Problem>(server, 'PUT', '/v1/channels/email', {
+      key: keyB.key,
+      body: { host: 'smtp.example.com:587', port: 587, tls: 'starttls', from: 'a@b.example' },
+    });
+    expect(hostWithPort.status).toBe(400);
+    expect(hostWithPort.body.errors?.[0]?.detail).toContain('cannot be used');
     const misspelt = await http<Problem>(server, 'PUT', '/v1/channels/whatsapp', { key: keyB.key, body: {} });
     expect(misspelt.status).toBe(404);
     expect(misspelt.body.detail).toContain('whatsApp');

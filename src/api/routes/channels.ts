@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TSchema } from 'typebox';
+import { pino } from 'pino';
+import { channelFromSettings } from '../../channels/from-settings.js';
 import { channelSettingsContext, maskSettings, SECRET_FIELDS, type AnyChannelSettings } from '../../channels/settings.js';
 import type { ChannelId } from '../../routing/types.js';
 import type { StoredChannelSettings } from '../../store/types.js';
@@ -21,6 +23,8 @@ import {
 import { NoContentSchema } from '../schemas/common.js';
 
 const GRAPH_API_URL = 'https://graph.facebook.com';
+/** The channels built only as a check never log. */
+const SILENT = pino({ enabled: false });
 
 /** Returns the path where WhatsApp and Messenger webhooks of one space arrive. */
 export function spaceMetaWebhookPath(spaceId: string): string {
@@ -68,6 +72,21 @@ function checkNotMasked(channel: ChannelId, settings: Record<string, unknown>): 
   return (SECRET_FIELDS[channel] as readonly string[])
     .filter((field) => typeof settings[field] === 'string' && (settings[field] as string).startsWith('****'))
     .map((field) => ({ pointer: `/${field}`, detail: `is the masked value that reads return; send the ${field} itself, because a PUT replaces every field` }));
+}
+
+/**
+ * Builds the channel once, without connecting, and returns why it cannot be built, or null.
+ * The channel classes check what the schema cannot, such as the URL a host and port make.
+ */
+function checkBuildable(channel: Exclude<ChannelId, 'appMessaging'>, settings: AnyChannelSettings): string | null {
+  try {
+    const built = channelFromSettings(channel, settings as never, { defaultRegion: null, graphApiVersion: 'v21.0', logger: SILENT });
+    // Nothing was started, but an SMTP pool or HTTP agent may hold resources until stopped.
+    void built.stop().catch(() => undefined);
+    return null;
+  } catch (error) {
+    return `The settings cannot be used: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }
 
 /** Fields a body may leave out, with the values stored for them. */
@@ -132,6 +151,8 @@ export function registerChannelSettingsRoutes(app: ApiInstance, deps: ApiDeps): 
       const errors = [...checkNotMasked(channel, body), ...(channel === 'appMessaging' ? checkAppMessaging(body) : [])];
       if (errors.length > 0) return sendProblem(reply, invalidRequest(errors));
       const settings = { ...DEFAULTS[channel], ...body } as unknown as AnyChannelSettings;
+      const unusable = channel === 'appMessaging' ? null : checkBuildable(channel, settings);
+      if (unusable !== null) return sendProblem(reply, invalidRequest([{ pointer: '', detail: unusable }]));
       const spaceId = request.spaceId;
       const sealed = box.seal(JSON.stringify(settings), channelSettingsContext(spaceId, channel));
       const stored = await deps.store.channelSettings.put({
