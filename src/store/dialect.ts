@@ -22,4 +22,10 @@ export interface StoreDialect {
    * must become visible in id order, or the dispatcher passes a row that commits late.
    */
   lockOutbox(trx: Transaction<Database>, source: 'events' | 'inbound'): Promise<void>;
+  /**
+   * Called first in every grouped write transaction. A lock taken later in a transaction that
+   * already holds row locks can deadlock with another transaction that holds the lock and wants
+   * those rows, so locks that writes may need are taken here, before any row lock.
+   */
+  beginWrite(trx: Transaction<Database>): Promise<void>;
 }

@@ -33,7 +33,14 @@ export class GroupCommit {
   #queue: Submission[] = [];
   #draining: Promise<void> | null = null;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  /**
+   * @param begin Runs first in every transaction this class opens, such as to take locks in a
+   *   fixed order before any row lock.
+   */
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly begin: (trx: Transaction<Database>) => Promise<void> = async () => {},
+  ) {}
 
   /** Run `write` in a transaction, possibly shared, and return its result once that transaction committed. */
   run<R>(write: Write<R>): Promise<R> {
@@ -70,6 +77,7 @@ export class GroupCommit {
     let outcomes: Outcome[];
     try {
       outcomes = await this.db.transaction().execute(async (trx) => {
+        await this.begin(trx);
         const results: Outcome[] = [];
         for (const submission of group) results.push(await runInSavepoint(trx, submission.write));
         return results;
@@ -88,7 +96,12 @@ export class GroupCommit {
 
   async #commitAlone(submission: Submission): Promise<void> {
     try {
-      submission.resolve(await this.db.transaction().execute(submission.write));
+      submission.resolve(
+        await this.db.transaction().execute(async (trx) => {
+          await this.begin(trx);
+          return submission.write(trx);
+        }),
+      );
     } catch (error) {
       submission.reject(error);
     }

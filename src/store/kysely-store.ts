@@ -83,7 +83,7 @@ export class KyselyStore implements Store {
     this.appFeed = new KyselyAppFeedStore(db);
     this.webhooks = new KyselyWebhookStore(db, sqlDialect);
     this.channelSettings = new KyselyChannelSettingsStore(db);
-    this.#writes = new GroupCommit(db);
+    this.#writes = new GroupCommit(db, (trx) => sqlDialect.beginWrite(trx));
     this.#messages = new MessageWriter(this.#writes, sqlDialect);
   }
 

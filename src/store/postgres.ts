@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, sql, type Selectable } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Selectable, type Transaction } from 'kysely';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import type { StoreDialect } from './dialect.js';
@@ -19,8 +19,15 @@ function parseInt8(value: string): number {
   return parsed;
 }
 
-/** Advisory lock keys of the outbox tables; any constants unique to Cascade within the database. */
-const OUTBOX_LOCKS = { events: 0x0ca5ca0e, inbound: 0x0ca5ca0f } as const;
+/**
+ * Second keys of the outbox advisory locks. The first key is a hash of the schema, so that
+ * Cascade installations in different schemas of one database do not wait for each other.
+ */
+const OUTBOX_LOCKS = { events: 1, inbound: 2 } as const;
+
+function lockOutbox(trx: Transaction<Database>, source: keyof typeof OUTBOX_LOCKS) {
+  return sql`select pg_advisory_xact_lock(hashtext(current_schema()), ${OUTBOX_LOCKS[source]})`.execute(trx);
+}
 
 /**
  * PostgreSQL specifics. Workers of any number of processes claim jobs concurrently: `FOR UPDATE
@@ -34,7 +41,12 @@ export const postgresDialect: StoreDialect = {
   // lock taken before the insert and held to commit makes outbox rows commit in id order, at the
   // cost of one outbox write committing at a time across every process.
   async lockOutbox(trx, source) {
-    await sql`select pg_advisory_xact_lock(${OUTBOX_LOCKS[source]})`.execute(trx);
+    await lockOutbox(trx, source);
+  },
+  // Any grouped write may add events, and grouped writes take row locks before that, so every
+  // group takes the events lock first. Grouped writes of all processes thus commit one at a time.
+  async beginWrite(trx) {
+    await lockOutbox(trx, 'events');
   },
   async claimJobs(db, owner, now, limit, leaseMs) {
     const result = await sql<Selectable<JobsTable>>`
