@@ -144,9 +144,9 @@ function renderStores(run: BenchRun): string[] {
     '- **Group commit.** On both stores, the writes of the API and the worker that arrive in one event-loop turn share one transaction, each write in its own savepoint, ' +
       'and the next group starts once that transaction has committed. So each server writes through one connection at a time. ' +
       'On PostgreSQL every statement, savepoint and commit of a group is a round trip to the database, while reads and job claims use the other connections.',
-    '- **Event order.** A transaction that writes message events takes a database-wide advisory lock (`pg_advisory_xact_lock`) and holds it until it commits, ' +
-      'so events commit in the order of their ids. Only one such transaction commits at a time, across every process using the database. ' +
-      'Accepting a message writes no events, so the lock matters when messages are sent. SQLite takes no such lock, because its one connection commits one transaction at a time anyway.',
+    '- **Write lock.** Every group transaction first takes an advisory lock of its schema (`pg_advisory_xact_lock`) and holds it until it commits, ' +
+      'so that events commit in the order of their ids and locks are always taken in one order. ' +
+      'So one group transaction commits at a time, across every process using the schema. SQLite takes no such lock, because its one connection commits one transaction at a time anyway.',
     `- **Durability.** ${commit} SQLite runs in WAL mode with \`synchronous=NORMAL\`, so its commit does not sync the file: it survives a crash of the process but may be lost on power loss.`,
   ];
 }

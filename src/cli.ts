@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { SecretBoxError } from './secret-box.js';
 import { startServer } from './server.js';
 
 /** `npm start`: run the server until SIGINT or SIGTERM. */
@@ -55,6 +56,8 @@ main().catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   if (code === 'EADDRINUSE' || code === 'EACCES') {
     process.stderr.write(`cascade: start-up failed: ${(error as Error).message}. Set PORT (and HOST) to a free address.\n`);
+  } else if (error instanceof SecretBoxError || (error instanceof Error && error.message.includes('encryption-key is empty'))) {
+    process.stderr.write(`cascade: start-up failed: ${error.message}\n`);
   } else if (error instanceof Error && error.message.startsWith('Could not open PostgreSQL')) {
     // The cause is the driver's error, such as a refused connection or a failed login; it never contains the password.
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';

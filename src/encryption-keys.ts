@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseEncryptionKey, SecretBox, type EncryptionKey } from './secret-box.js';
+import { parseEncryptionKey, SecretBox, SecretBoxError, type EncryptionKey } from './secret-box.js';
 
 export interface EncryptionKeySource {
   box: SecretBox;
@@ -18,7 +18,13 @@ export interface EncryptionKeySource {
  */
 export async function resolveEncryptionKeys(configured: string | null, oldKeys: readonly string[], dataDir: string): Promise<EncryptionKeySource> {
   const older = oldKeys.map((value, index) => parseEncryptionKey(value, `ENCRYPTION_OLD_KEYS item ${index + 1}`));
-  const withOlder = (current: EncryptionKey) => new SecretBox([current, ...older.filter((key) => key.id !== current.id)]);
+  const withOlder = (current: EncryptionKey) => {
+    // An old key under the current key's id would be dropped, and what it sealed could not be read.
+    if (older.some((key) => key.id === current.id && !key.key.equals(current.key))) {
+      throw new SecretBoxError(`ENCRYPTION_OLD_KEYS has a key with id "${current.id}", the id of the current key, but other key bytes; give the new key its own id.`);
+    }
+    return new SecretBox([current, ...older.filter((key) => key.id !== current.id)]);
+  };
   if (configured !== null) {
     return { box: withOlder(parseEncryptionKey(configured, 'ENCRYPTION_KEY')), origin: 'environment', file: null };
   }

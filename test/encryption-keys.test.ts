@@ -37,6 +37,13 @@ describe('resolveEncryptionKeys', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  it('refuses an old key reusing the current id', async () => {
+    const current = encodedKey('k1');
+    const older = encodedKey('k1');
+
+    await expect(resolveEncryptionKeys(current.value, [older.value], dataDir)).rejects.toThrow(/id "k1", the id of the current key/);
+  });
+
   it('refuses an empty key file and keeps it', async () => {
     const file = join(dataDir, 'encryption-key');
     await writeFile(file, '\n');

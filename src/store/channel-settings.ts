@@ -21,34 +21,35 @@ export class KyselyChannelSettingsStore implements ChannelSettingsStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async put(input: NewChannelSettings): Promise<{ created: boolean; settings: StoredChannelSettings }> {
-    return this.db.transaction().execute(async (trx) => {
-      const existing = await trx
-        .selectFrom('channel_settings')
-        .select('created_at')
+    const row = {
+      space_id: input.spaceId,
+      channel: input.channel,
+      masked: toJson(input.masked),
+      sealed: input.sealed,
+      key_id: input.keyId,
+      created_at: input.now,
+      updated_at: input.now,
+    };
+    // Insert-or-update without a read first, so that two first writes at once cannot both
+    // try to insert: the loser of the insert updates instead.
+    for (;;) {
+      const inserted = await this.db
+        .insertInto('channel_settings')
+        .values(row)
+        .onConflict((oc) => oc.columns(['space_id', 'channel']).doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted !== undefined) return { created: true, settings: toSettings(inserted) };
+      const updated = await this.db
+        .updateTable('channel_settings')
+        .set({ masked: row.masked, sealed: row.sealed, key_id: row.key_id, updated_at: row.updated_at })
         .where('space_id', '=', input.spaceId)
         .where('channel', '=', input.channel)
+        .returningAll()
         .executeTakeFirst();
-      const row = {
-        space_id: input.spaceId,
-        channel: input.channel,
-        masked: toJson(input.masked),
-        sealed: input.sealed,
-        key_id: input.keyId,
-        created_at: existing === undefined ? input.now : Number(existing.created_at),
-        updated_at: input.now,
-      };
-      if (existing === undefined) {
-        await trx.insertInto('channel_settings').values(row).execute();
-      } else {
-        await trx
-          .updateTable('channel_settings')
-          .set({ masked: row.masked, sealed: row.sealed, key_id: row.key_id, updated_at: row.updated_at })
-          .where('space_id', '=', input.spaceId)
-          .where('channel', '=', input.channel)
-          .execute();
-      }
-      return { created: existing === undefined, settings: toSettings(row) };
-    });
+      // A delete between the two statements leaves nothing to update, so the insert runs again.
+      if (updated !== undefined) return { created: false, settings: toSettings(updated) };
+    }
   }
 
   async get(spaceId: string, channel: ChannelId): Promise<StoredChannelSettings | null> {

@@ -1,4 +1,4 @@
-import type { SecretBox } from '../secret-box.js';
+import { SecretBoxError, type SecretBox } from '../secret-box.js';
 import { openWebhookSecret } from './secret-storage.js';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -159,9 +159,21 @@ export class WebhookSender {
     const context = { deliveryId: delivery.id, endpointId: delivery.endpointId, spaceId: delivery.spaceId, type: delivery.type, messageId: delivery.messageId };
     const started = performance.now();
     try {
+      let secret: string;
+      try {
+        secret = openWebhookSecret(this.box, delivery.secret, delivery.spaceId, delivery.endpointId);
+      } catch (error) {
+        if (!(error instanceof SecretBoxError)) throw error;
+        // Counted as a failed try, so that the delivery backs off and ends as a dead letter
+        // rather than being claimed again at every lease.
+        this.logger.error({ err: error, ...context, attempt }, 'webhook secret cannot be decrypted; the try fails');
+        const outcome = this.#outcomeOf({ kind: 'error', error: `the endpoint secret cannot be decrypted: ${error.message}` }, attempt);
+        await this.store.finishDelivery(delivery.id, this.owner, outcome);
+        return;
+      }
       const result = await postWebhook(
         this.#agent,
-        { url: delivery.url, id: delivery.id, secret: openWebhookSecret(this.box, delivery.secret, delivery.spaceId, delivery.endpointId), body: delivery.body, now: Date.now() },
+        { url: delivery.url, id: delivery.id, secret, body: delivery.body, now: Date.now() },
         this.options.timeoutMs,
         this.#stop.signal,
       );

@@ -82,6 +82,17 @@ describe.runIf(runs)('postgres store', () => {
     expect(claimed[1]!.length).toBeGreaterThan(0);
   });
 
+  it('stores concurrent first channel settings once', async () => {
+    const [first, second] = await openTwo();
+    const put = (store: Store, index: number) =>
+      store.channelSettings.put({ spaceId: 'default', channel: 'sms', masked: { index }, sealed: `v1.k.${index}`, keyId: 'k', now: T0 + index });
+
+    const results = await Promise.all(Array.from({ length: 20 }, (_, index) => put(index % 2 === 0 ? first : second, index)));
+
+    expect(results.filter((result) => result.created)).toHaveLength(1);
+    expect(await first.channelSettings.list('default')).toHaveLength(1);
+  });
+
   it('lets one outbox writer at a time commit', async () => {
     const { schema, drop } = await createSchema();
     cleanups.push(drop);

@@ -114,6 +114,22 @@ describe('webhook sender', () => {
     expect(await deliveryOf(slowDelivery.endpointId)).toMatchObject({ status: 'pending', attempts: 0 });
   });
 
+  it('secret that cannot be decrypted ends dead', async () => {
+    const slow = await startHangingReceiver();
+    cleanups.push(() => slow.close());
+    const { endpointId } = await queue(slow.url);
+    // The server restarted with another key: the stored secret no longer opens.
+    const sender = new WebhookSender(store.webhooks, 'sqlite', silent, Date.now, () => 0, OPTIONS, testSecretBox('other'));
+    cleanups.push(() => sender.stop());
+
+    await sender.start();
+
+    await vi.waitFor(async () => expect((await deliveryOf(endpointId)).status).toBe('dead'), WAIT);
+    expect((await deliveryOf(endpointId)).attempts).toBe(2);
+    expect((await deliveryOf(endpointId)).lastError).toContain('cannot be decrypted');
+    expect(slow.requests).toBe(0);
+  });
+
   it('timeout fails a try', async () => {
     const slow = await startHangingReceiver();
     cleanups.push(() => slow.close());
