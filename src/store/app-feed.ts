@@ -1,37 +1,43 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AppDevice, AppFeedStore, FeedEntry } from '../channels/app/types.js';
 import { fromJson, toJson } from './json.js';
+import type { StoreDialect } from './dialect.js';
 import type { AppDevicesTable, AppFeedTable, Database } from './schema.js';
 
 /**
  * `AppFeedStore` on the shared Kysely database. Every query is scoped by space and app user.
  *
- * NOTE: `seq` comes from one identity column. On SQLite, with its single connection, rows
- * become visible in `seq` order. Concurrent PostgreSQL transactions can commit a smaller `seq`
- * after a larger one is visible, so a client resuming after the larger one would skip the
- * smaller. A PostgreSQL store needs a per-user sequence taken under a row lock.
+ * `seq` comes from one identity column, and apps read their feed after the last `seq` they saw,
+ * so entries of one user must become visible in `seq` order: each insert holds the dialect's
+ * feed lock of its user until it commits.
  */
 export class KyselyAppFeedStore implements AppFeedStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: StoreDialect,
+  ) {}
 
   async appendFeed(entry: Omit<FeedEntry, 'seq' | 'deliveredAt' | 'readAt'>): Promise<FeedEntry> {
-    const inserted = await this.db
-      .insertInto('app_feed')
-      .values({
-        space_id: entry.spaceId,
-        app_user_id: entry.appUserId,
-        message_id: entry.messageId,
-        provider_message_id: entry.providerMessageId,
-        title: entry.title,
-        body: entry.body,
-        data: entry.data === null ? null : toJson(entry.data),
-        sent_on: entry.sentOn,
-        delivered_at: null,
-        read_at: null,
-      })
-      .onConflict((oc) => oc.columns(['space_id', 'app_user_id', 'message_id']).doNothing())
-      .returningAll()
-      .executeTakeFirst();
+    const inserted = await this.db.transaction().execute(async (trx) => {
+      await this.dialect.lockFeed(trx, entry.spaceId, entry.appUserId);
+      return trx
+        .insertInto('app_feed')
+        .values({
+          space_id: entry.spaceId,
+          app_user_id: entry.appUserId,
+          message_id: entry.messageId,
+          provider_message_id: entry.providerMessageId,
+          title: entry.title,
+          body: entry.body,
+          data: entry.data === null ? null : toJson(entry.data),
+          sent_on: entry.sentOn,
+          delivered_at: null,
+          read_at: null,
+        })
+        .onConflict((oc) => oc.columns(['space_id', 'app_user_id', 'message_id']).doNothing())
+        .returningAll()
+        .executeTakeFirst();
+    });
     if (inserted !== undefined) return rowToEntry(inserted);
 
     const existing = await this.getFeedEntry(entry.spaceId, entry.appUserId, entry.messageId);

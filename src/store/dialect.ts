@@ -28,4 +28,9 @@ export interface StoreDialect {
    * those rows, so locks that writes may need are taken here, before any row lock.
    */
   beginWrite(trx: Transaction<Database>): Promise<void>;
+  /**
+   * Called in a transaction right before it adds an entry to one app user's feed, which apps
+   * read by `seq` after a cursor: entries of one user must become visible in `seq` order.
+   */
+  lockFeed(trx: Transaction<Database>, spaceId: string, appUserId: string): Promise<void>;
 }

@@ -80,7 +80,7 @@ export class KyselyStore implements Store {
     private readonly schema: string | null = null,
   ) {
     this.dialect = sqlDialect.name;
-    this.appFeed = new KyselyAppFeedStore(db);
+    this.appFeed = new KyselyAppFeedStore(db, sqlDialect);
     this.webhooks = new KyselyWebhookStore(db, sqlDialect);
     this.channelSettings = new KyselyChannelSettingsStore(db);
     this.#writes = new GroupCommit(db, (trx) => sqlDialect.beginWrite(trx));

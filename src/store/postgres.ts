@@ -48,6 +48,11 @@ export const postgresDialect: StoreDialect = {
   async beginWrite(trx) {
     await lockOutbox(trx, 'events');
   },
+  // One lock per app user, so that feeds of different users are written in parallel. Two users
+  // whose names hash alike share a lock, which only makes them wait for each other.
+  async lockFeed(trx, spaceId, appUserId) {
+    await sql`select pg_advisory_xact_lock(hashtext(current_schema() || ':feed'), hashtext(${`${spaceId}/${appUserId}`}))`.execute(trx);
+  },
   async claimJobs(db, owner, now, limit, leaseMs) {
     const result = await sql<Selectable<JobsTable>>`
       update jobs

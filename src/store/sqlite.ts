@@ -27,6 +27,7 @@ export const sqliteDialect: StoreDialect = {
   // One connection commits one transaction at a time, so rows become visible in id order anyway.
   async lockOutbox() {},
   async beginWrite() {},
+  async lockFeed() {},
   // SQLite's default SQLITE_MAX_VARIABLE_NUMBER has been 32766 since 3.32.0, and better-sqlite3 12.11 bundles SQLite 3.53.
   maxParameters: 32_000,
   async claimJobs(db, owner, now, limit, leaseMs) {

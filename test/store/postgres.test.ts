@@ -127,6 +127,45 @@ describe.runIf(runs)('postgres store', () => {
     expect(order).toEqual(['first commits', 'second holds the lock']);
   });
 
+  it('lets one feed writer of an app user at a time commit', async () => {
+    const { schema, drop } = await createSchema();
+    cleanups.push(drop);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withSearchPath(postgresTestUrl(), schema), max: 3 }) }) });
+    cleanups.push(() => db.destroy());
+    const order: string[] = [];
+    let release = () => {};
+    const firstMayCommit = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked = () => {};
+    const firstLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+
+    const first = db.transaction().execute(async (trx) => {
+      await postgresDialect.lockFeed(trx, 'default', 'alice');
+      locked();
+      await firstMayCommit;
+      order.push('alice first commits');
+    });
+    await firstLocked;
+    const other = db.transaction().execute(async (trx) => {
+      await postgresDialect.lockFeed(trx, 'default', 'bob');
+      order.push('bob holds his lock');
+    });
+    const second = db.transaction().execute(async (trx) => {
+      await postgresDialect.lockFeed(trx, 'default', 'alice');
+      order.push('alice second holds the lock');
+    });
+    await other;
+    // The second writer of alice gets a chance to run; it must still wait for the first to commit.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    await Promise.all([first, second]);
+
+    expect(order).toEqual(['bob holds his lock', 'alice first commits', 'alice second holds the lock']);
+  });
+
   it('migrates the schema on the search path of the URL', async () => {
     const { schema, drop } = await createSchema();
     cleanups.push(drop);
