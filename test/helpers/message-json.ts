@@ -26,7 +26,7 @@ export interface MessageJson {
 export interface ChannelSettingsJson {
   channel: string;
   settings: Record<string, unknown>;
-  keyId: string;
+  encryptionKeyId: string;
   webhookPath?: string;
   createdAt: string;
   updatedAt: string;

@@ -68,7 +68,7 @@ describe('channel settings per space, with the sandbox', () => {
 
     expect(stored.status).toBe(200);
     expect(stored.body.settings).toEqual({ host: '127.0.0.1', port: smscB.port, systemId: 'space-b', password: '****', sourceAddr: 'SPACEB' });
-    expect(stored.body.keyId).toBe(server.encryptionKeyId);
+    expect(stored.body.encryptionKeyId).toBe(server.encryptionKeyId);
     const row = await server.store.channelSettings.get(spaceB, 'sms');
     expect(row?.sealed).toMatch(new RegExp(`^v1\\.${server.encryptionKeyId}\\.`));
     expect(row?.sealed).not.toContain(SMPP_PASSWORD);

@@ -126,7 +126,7 @@ describe('encryption key rotation across restarts', () => {
       body: { host: '127.0.0.1', port: smsc.port, systemId: SYSTEM_ID, password: SMPP_PASSWORD, sourceAddr: 'ROTATE' },
     });
     expect(stored.status).toBe(201);
-    expect(stored.body.keyId).toBe('k1');
+    expect(stored.body.encryptionKeyId).toBe('k1');
     const webhook = await http<{ id: string; secret: string }>(running, 'POST', '/v1/webhooks', {
       key: key.key,
       body: { url: receiver.url, events: ['message.delivered'] },
@@ -138,7 +138,7 @@ describe('encryption key rotation across restarts', () => {
 
     const read = await http<ChannelSettingsJson>(running, 'GET', '/v1/channels/sms', { key: key.key });
     expect(read.status).toBe(200);
-    expect(read.body.keyId).toBe('k1');
+    expect(read.body.encryptionKeyId).toBe('k1');
     expect(read.body.settings.password).toBe('****');
     maskedAtStart = read.body.settings;
 
@@ -162,7 +162,7 @@ describe('encryption key rotation across restarts', () => {
 
     const read = await http<ChannelSettingsJson>(running, 'GET', '/v1/channels/sms', { key: key.key });
     expect(read.status).toBe(200);
-    expect(read.body.keyId).toBe('k2');
+    expect(read.body.encryptionKeyId).toBe('k2');
     expect(read.body.settings).toEqual(maskedAtStart);
 
     const row = await storedSettings(running);
@@ -212,7 +212,7 @@ describe('encryption key rotation across restarts', () => {
 
     const read = await http<ChannelSettingsJson>(running, 'GET', '/v1/channels/sms', { key: key.key });
     expect(read.status).toBe(200);
-    expect(read.body.keyId).toBe('k2');
+    expect(read.body.encryptionKeyId).toBe('k2');
     expect(read.body.settings).toEqual(maskedAtStart);
 
     // Values that k3 cannot open are kept as they were, so restoring k2 makes them usable again.
@@ -252,7 +252,7 @@ describe('generated encryption key file', () => {
       body: { host: '127.0.0.1', port: smsc.port, systemId: SYSTEM_ID, password: SMPP_PASSWORD, sourceAddr: 'KEYFILE' },
     });
     expect(stored.status).toBe(201);
-    expect(stored.body.keyId).toBe(firstKeyId);
+    expect(stored.body.encryptionKeyId).toBe(firstKeyId);
     await server.close();
     server = null;
 

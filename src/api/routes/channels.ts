@@ -36,7 +36,7 @@ function toJson(stored: StoredChannelSettings) {
   return {
     channel: stored.channel,
     settings: stored.masked,
-    keyId: stored.keyId,
+    encryptionKeyId: stored.keyId,
     ...(meta ? { webhookPath: spaceMetaWebhookPath(stored.spaceId) } : {}),
     createdAt: toDateTime(stored.createdAt),
     updatedAt: toDateTime(stored.updatedAt),

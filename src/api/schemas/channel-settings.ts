@@ -95,7 +95,7 @@ export const ChannelSettingsJsonSchema = Type.Object(
   {
     channel: ChannelIdSchema,
     settings: Type.Record(Type.String(), Type.Unknown(), { description: 'the stored settings with every credential masked as **** (long tokens keep their last four characters)' }),
-    keyId: Type.String({ description: 'id of the encryption key the credentials are stored under' }),
+    encryptionKeyId: Type.String({ description: 'id of the encryption key the credentials are stored under' }),
     webhookPath: Type.Optional(Type.String({ description: 'where the provider must send this space\'s webhooks, relative to the server URL' })),
     createdAt: DateTimeSchema,
     updatedAt: DateTimeSchema,
@@ -105,7 +105,7 @@ export const ChannelSettingsJsonSchema = Type.Object(
       {
         channel: 'sms',
         settings: { host: 'smsc.example.net', port: 2775, systemId: 'acme', password: '****', sourceAddr: 'ACME' },
-        keyId: 'k2026',
+        encryptionKeyId: 'k2026',
         createdAt: '2026-06-01T12:00:00.000Z',
         updatedAt: '2026-06-01T12:00:00.000Z',
       },
