@@ -35,7 +35,7 @@ export interface SendRequest {
 /** A delivery receipt as the provider reported it, before it is matched to an attempt. */
 export interface ProviderReceipt {
   /**
-   * The space the receipt belongs to, when the channel knows it. Without it, and when the
+   * The space the receipt belongs to, when the channel has one. Without it, and when the
    * channel serves several spaces (the sandbox peers), the attempt is looked up by provider
    * id in every space.
    */

@@ -32,9 +32,9 @@ export class MetaWebhookIntake {
   /**
    * Applies the items of one verified webhook request. `scoped` is true when the webhook came
    * to a space's own URL, signed with that space's app secret: its statuses then match only
-   * attempts of that space. The shared webhook URL serves the default space, and also the
-   * sandbox Graph API that spaces without settings of their own share: statuses of a sandbox
-   * channel are matched by provider id in every space, others in the default space only.
+   * attempts of that space. The shared webhook URL serves the default space and the sandbox
+   * Graph API, which spaces without settings of their own share. Statuses of a sandbox channel
+   * are matched by provider id in every space, others in the default space only.
    *
    * NOTE: inbound messages and unreachable marks from the shared URL go to the default space,
    * also when they concern a person another space reached through the shared sandbox.

@@ -89,7 +89,7 @@ export class Worker {
     this.#stopListening = this.store.onJobsCommitted((runAt) => this.#onJobsCommitted(runAt));
     this.#loop = this.#run();
     // A job in flight keeps its lease however long its provider call takes, so no other worker
-    // takes it and sends again; a killed process stops renewing, and its jobs free up.
+    // takes it and sends again. A killed process stops renewing, so its jobs free up.
     this.#renewer = setInterval(() => void this.#renewLeases(), Math.max(1, Math.floor(this.options.leaseMs / 3)));
     this.#renewer.unref();
     this.logger.info({ owner: this.owner, concurrency: this.options.concurrency }, 'worker started');

@@ -7,9 +7,9 @@ import type { AppDevicesTable, AppFeedTable, Database } from './schema.js';
 /**
  * `AppFeedStore` on the shared Kysely database. Every query is scoped by space and app user.
  *
- * `seq` comes from one identity column, and apps read their feed after the last `seq` they saw,
- * so entries of one user must become visible in `seq` order: each insert holds the dialect's
- * feed lock of its user until it commits.
+ * `seq` comes from one identity column, and apps read their feed after the last `seq` they saw.
+ * So entries of one user must become visible in `seq` order, and each insert holds the
+ * dialect's feed lock of its user until it commits.
  */
 export class KyselyAppFeedStore implements AppFeedStore {
   constructor(

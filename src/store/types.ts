@@ -376,7 +376,7 @@ export interface NewChannelSettings {
 }
 
 export interface ChannelSettingsStore {
-  /** Create or replace; `created` says which. */
+  /** Create or replace the settings; `created` is true when there were none. */
   put(input: NewChannelSettings): Promise<{ created: boolean; settings: StoredChannelSettings }>;
   get(spaceId: string, channel: ChannelId): Promise<StoredChannelSettings | null>;
   /** Every configured channel of a space, by channel name. */

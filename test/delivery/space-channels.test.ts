@@ -108,14 +108,14 @@ describe('space channels', () => {
     const first = await smsc('first');
     const second = await smsc('second');
     await putSms(first, 'first');
-    const here = registry();
-    const before = await here.resolve('space-1', 'sms');
+    const local = registry();
+    const before = await local.resolve('space-1', 'sms');
 
-    // Another process replaces the settings without calling invalidate here.
+    // Another process replaces the settings; this registry is not invalidated.
     await putSms(second, 'second');
-    const withinRefresh = await here.resolve('space-1', 'sms');
+    const withinRefresh = await local.resolve('space-1', 'sms');
     clock += REFRESH_MS;
-    const afterRefresh = await here.resolve('space-1', 'sms');
+    const afterRefresh = await local.resolve('space-1', 'sms');
     await sendThrough(afterRefresh, 'msg-2');
 
     expect(withinRefresh).toBe(before);
@@ -127,11 +127,11 @@ describe('space channels', () => {
   it('keeps a channel whose settings did not change', async () => {
     const peer = await smsc('first');
     await putSms(peer, 'first');
-    const here = registry();
-    const before = await here.resolve('space-1', 'sms');
+    const local = registry();
+    const before = await local.resolve('space-1', 'sms');
 
     clock += REFRESH_MS;
-    const after = await here.resolve('space-1', 'sms');
+    const after = await local.resolve('space-1', 'sms');
 
     expect(after).toBe(before);
   });
@@ -139,30 +139,30 @@ describe('space channels', () => {
   it('drops a channel whose settings another process deleted', async () => {
     const peer = await smsc('first');
     await putSms(peer, 'first');
-    const here = registry();
-    expect(await here.resolve('space-1', 'sms')).toBeDefined();
+    const local = registry();
+    expect(await local.resolve('space-1', 'sms')).toBeDefined();
 
     await store.channelSettings.delete('space-1', 'sms');
     clock += REFRESH_MS;
 
-    expect(await here.resolve('space-1', 'sms')).toBeUndefined();
+    expect(await local.resolve('space-1', 'sms')).toBeUndefined();
   });
 
   it('lets a send in flight finish when the settings change', async () => {
     const slow = await smsc('first', 300);
     const other = await smsc('second');
     await putSms(slow, 'first');
-    const here = registry();
-    const channel = await here.resolve('space-1', 'sms');
+    const local = registry();
+    const channel = await local.resolve('space-1', 'sms');
 
     const sending = channel?.send(request('msg-3'));
     await slow.waitForSubmit(() => true, 10_000).catch(() => undefined);
     await putSms(other, 'second');
-    await here.invalidate('space-1', 'sms');
+    await local.invalidate('space-1', 'sms');
     const outcome = await sending;
 
     expect(outcome?.kind).toBe('accepted');
-    expect(await here.resolve('space-1', 'sms')).not.toBe(channel);
+    expect(await local.resolve('space-1', 'sms')).not.toBe(channel);
   });
 
   it('turns the channel off for settings it cannot build', async () => {

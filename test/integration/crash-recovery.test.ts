@@ -224,7 +224,7 @@ describe.runIf(postgresRuns)('crash recovery on PostgreSQL', () => {
     expect(batch.status).toBe(202);
     expect(batch.body.accepted).toHaveLength(MESSAGES);
 
-    // The first process sends alone until the second has started; then both claim jobs, and the
+    // The first process sends alone until the second has started. Then both claim jobs, and the
     // first is killed while its submits wait for their responses.
     await smsc.waitForSubmit(() => smsc.submits().length >= 1, 20_000);
     const survivor = await start();

@@ -10,7 +10,7 @@ describe('job leases', () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    // The SMSC answers each submit after 7 s: longer than the 5 s lease, shorter than the 10 s submit timeout.
+    // The SMSC responds to each submit after 7 s: longer than the 5 s lease, shorter than the 10 s submit timeout.
     smsc = await startSandboxSmsc({ logger: pino({ level: 'silent' }), responseDelayMs: 7_000, receiptDelayMs: { delivered: 20 } });
     server = await startTestServer({ SANDBOX: '0', SMPP_URL: smsc.url, WORKER_LEASE_SECONDS: '5' });
   });

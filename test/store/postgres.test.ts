@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -93,77 +93,61 @@ describe.runIf(runs)('postgres store', () => {
     expect(await first.channelSettings.list('default')).toHaveLength(1);
   });
 
-  it('lets one outbox writer at a time commit', async () => {
+  type Lock = (trx: Transaction<Database>) => Promise<void>;
+
+  /**
+   * Holds `held` in one transaction while `waiting` is taken in others, and returns the order of
+   * events: each waiter records when it holds its lock, the holder when it commits. Waiters get
+   * 200 ms to take their lock before the holder commits; one that must wait records after it.
+   */
+  async function contend(held: Lock, waiting: Record<string, Lock>): Promise<string[]> {
     const { schema, drop } = await createSchema();
     cleanups.push(drop);
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withSearchPath(postgresTestUrl(), schema), max: 2 }) }) });
+    const pool = new pg.Pool({ connectionString: withSearchPath(postgresTestUrl(), schema), max: 1 + Object.keys(waiting).length });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     cleanups.push(() => db.destroy());
     const order: string[] = [];
     let release = () => {};
-    const firstMayCommit = new Promise<void>((resolve) => {
+    const holderMayCommit = new Promise<void>((resolve) => {
       release = resolve;
     });
     let locked = () => {};
-    const firstLocked = new Promise<void>((resolve) => {
+    const holderLocked = new Promise<void>((resolve) => {
       locked = resolve;
     });
 
-    const first = db.transaction().execute(async (trx) => {
-      await postgresDialect.lockOutbox(trx, 'events');
+    const holder = db.transaction().execute(async (trx) => {
+      await held(trx);
       locked();
-      await firstMayCommit;
-      order.push('first commits');
+      await holderMayCommit;
+      order.push('holder commits');
     });
-    await firstLocked;
-    const second = db.transaction().execute(async (trx) => {
-      await postgresDialect.lockOutbox(trx, 'events');
-      order.push('second holds the lock');
-    });
-    // The second writer gets a chance to run; it must still wait for the first to commit.
+    await holderLocked;
+    const waiters = Object.entries(waiting).map(([name, lock]) =>
+      db.transaction().execute(async (trx) => {
+        await lock(trx);
+        order.push(`${name} holds its lock`);
+      }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     release();
-    await Promise.all([first, second]);
+    await Promise.all([holder, ...waiters]);
+    return order;
+  }
 
-    expect(order).toEqual(['first commits', 'second holds the lock']);
+  it('lets one outbox writer at a time commit', async () => {
+    const events: Lock = async (trx) => postgresDialect.lockOutbox(trx, 'events');
+
+    expect(await contend(events, { second: events })).toEqual(['holder commits', 'second holds its lock']);
   });
 
   it('lets one feed writer of an app user at a time commit', async () => {
-    const { schema, drop } = await createSchema();
-    cleanups.push(drop);
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withSearchPath(postgresTestUrl(), schema), max: 3 }) }) });
-    cleanups.push(() => db.destroy());
-    const order: string[] = [];
-    let release = () => {};
-    const firstMayCommit = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked = () => {};
-    const firstLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
+    const feedOf = (appUserId: string): Lock => async (trx) => postgresDialect.lockFeed(trx, 'default', appUserId);
 
-    const first = db.transaction().execute(async (trx) => {
-      await postgresDialect.lockFeed(trx, 'default', 'alice');
-      locked();
-      await firstMayCommit;
-      order.push('alice first commits');
-    });
-    await firstLocked;
-    const other = db.transaction().execute(async (trx) => {
-      await postgresDialect.lockFeed(trx, 'default', 'bob');
-      order.push('bob holds his lock');
-    });
-    const second = db.transaction().execute(async (trx) => {
-      await postgresDialect.lockFeed(trx, 'default', 'alice');
-      order.push('alice second holds the lock');
-    });
-    await other;
-    // The second writer of alice gets a chance to run; it must still wait for the first to commit.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    release();
-    await Promise.all([first, second]);
+    const order = await contend(feedOf('alice'), { bob: feedOf('bob'), alice: feedOf('alice') });
 
-    expect(order).toEqual(['bob holds his lock', 'alice first commits', 'alice second holds the lock']);
+    // Another user's writer goes ahead; the same user's waits for the commit.
+    expect(order).toEqual(['bob holds its lock', 'holder commits', 'alice holds its lock']);
   });
 
   it('migrates the schema on the search path of the URL', async () => {
