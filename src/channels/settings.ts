@@ -1,4 +1,5 @@
 import type { ChannelId } from '../routing/types.js';
+import type { SecretBox } from '../secret-box.js';
 
 /** SMPP connection of a space's own SMSC. */
 export interface SmsSettings {
@@ -94,4 +95,14 @@ export function maskSettings(channel: ChannelId, settings: Record<string, unknow
 /** Associated data that binds sealed settings to their space and channel, so a copied value does not decrypt. */
 export function channelSettingsContext(spaceId: string, channel: ChannelId): string {
   return `channel-settings:${spaceId}:${channel}`;
+}
+
+/** Seals settings as JSON, bound to their space and channel. */
+export function sealChannelSettings(box: SecretBox, spaceId: string, channel: ChannelId, settings: AnyChannelSettings): string {
+  return box.seal(JSON.stringify(settings), channelSettingsContext(spaceId, channel));
+}
+
+/** Opens settings sealed by `sealChannelSettings`; throws `SecretBoxError` when they do not decrypt. */
+export function openChannelSettings<C extends ChannelId>(box: SecretBox, stored: { spaceId: string; channel: C; sealed: string }): ChannelSettingsById[C] {
+  return JSON.parse(box.open(stored.sealed, channelSettingsContext(stored.spaceId, stored.channel))) as ChannelSettingsById[C];
 }

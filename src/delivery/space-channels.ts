@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { channelSettingsContext, type ChannelSettingsById } from '../channels/settings.js';
+import { openChannelSettings, type ChannelSettingsById } from '../channels/settings.js';
 import type { Channel } from '../channels/types.js';
 import type { ChannelId } from '../routing/types.js';
 import type { SecretBox } from '../secret-box.js';
@@ -200,7 +200,7 @@ export class SpaceChannels implements ChannelResolver {
 
     let parsed: ChannelSettingsById[ProviderChannelId];
     try {
-      parsed = JSON.parse(this.#options.box.open(stored.sealed, channelSettingsContext(spaceId, channel))) as ChannelSettingsById[ProviderChannelId];
+      parsed = openChannelSettings(this.#options.box, { spaceId, channel, sealed: stored.sealed });
     } catch (error) {
       // The step is skipped as not configured rather than sent with another space's connection.
       logger.error({ err: error, spaceId, channel, keyId: stored.keyId }, 'channel settings could not be decrypted; the channel is off for this space');

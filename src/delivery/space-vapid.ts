@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { channelSettingsContext, type AppMessagingSettings } from '../channels/settings.js';
+import { openChannelSettings } from '../channels/settings.js';
 import type { SecretBox } from '../secret-box.js';
 import type { ChannelSettingsStore } from '../store/types.js';
 import type { VapidDetails } from '../vapid-keys.js';
@@ -40,7 +40,7 @@ export class SpaceVapidKeys {
     const stored = await this.settings.get(spaceId, 'appMessaging');
     if (stored === null) return null;
     try {
-      const parsed = JSON.parse(this.box.open(stored.sealed, channelSettingsContext(spaceId, 'appMessaging'))) as AppMessagingSettings;
+      const parsed = openChannelSettings(this.box, { spaceId, channel: 'appMessaging', sealed: stored.sealed });
       return { publicKey: parsed.vapidPublicKey, privateKey: parsed.vapidPrivateKey, subject: parsed.vapidSubject };
     } catch (error) {
       this.logger.error({ err: error, spaceId, keyId: stored.keyId }, 'Web Push settings could not be decrypted; the server key pair is used');

@@ -116,9 +116,9 @@ describe('route scopes', () => {
     ];
 
     for (const [method, path, body] of calls) {
-      const refused = await http<Problem>(server, method, path, { key: sender.key, ...(body === undefined ? {} : { body }) });
-      expect(refused.status, `${method} ${path}`).toBe(403);
-      expect(refused.body.detail, `${method} ${path}`).toContain('admin');
+      const rejected = await http<Problem>(server, method, path, { key: sender.key, ...(body === undefined ? {} : { body }) });
+      expect(rejected.status, `${method} ${path}`).toBe(403);
+      expect(rejected.body.detail, `${method} ${path}`).toContain('admin');
       const allowed = await http(server, method, path, { key: admin.key, ...(body === undefined ? {} : { body }) });
       expect(allowed.status, `${method} ${path}`).toBeLessThan(300);
     }
@@ -128,11 +128,11 @@ describe('route scopes', () => {
     const reader = await issueKey(server, spaceId, { scopes: ['messages:read'] });
     const sender = await issueKey(server, spaceId, { scopes: ['messages:write'] });
 
-    const refused = await http<Problem>(server, 'POST', '/v1/app/tokens', { key: reader.key, body: { profileId: 'app-user' } });
+    const rejected = await http<Problem>(server, 'POST', '/v1/app/tokens', { key: reader.key, body: { profileId: 'app-user' } });
     const issued = await http<{ token: string }>(server, 'POST', '/v1/app/tokens', { key: sender.key, body: { profileId: 'app-user' } });
 
-    expect(refused.status).toBe(403);
-    expect(refused.body.detail).toContain('messages:write');
+    expect(rejected.status).toBe(403);
+    expect(rejected.body.detail).toContain('messages:write');
     expect(issued.status).toBe(201);
   });
 

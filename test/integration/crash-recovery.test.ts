@@ -3,13 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxSmsc, type SandboxSmsc } from '../../src/sandbox/smsc.js';
 import { startSandboxSmtp, type SandboxSmtp } from '../../src/sandbox/smtp.js';
 import { api, TEST_API_KEY } from '../helpers/server.js';
-import { postgresTestUrl, postgresUnavailable, withSearchPath } from '../support/postgres.js';
+import { createTestSchema, postgresUnavailable, type TestSchema } from '../support/postgres.js';
 
 interface Attempt { number: number; status: string }
 interface Step { channel: string; attempts: Attempt[] }
@@ -163,25 +162,18 @@ describe('crash recovery', () => {
 const postgresRuns = (await postgresUnavailable()) === null || process.env.CI === 'true';
 
 describe.runIf(postgresRuns)('crash recovery on PostgreSQL', () => {
-  const schema = `cascade_crash_${randomBytes(6).toString('hex')}`;
+  let schema: TestSchema;
   let smsc: SandboxSmsc;
   let smtp: SandboxSmtp;
   const dataDirs: string[] = [];
   const children: ChildProcess[] = [];
-
-  async function sql(query: string): Promise<void> {
-    const client = new pg.Client({ connectionString: postgresTestUrl() });
-    await client.connect();
-    await client.query(query);
-    await client.end();
-  }
 
   beforeAll(async () => {
     const logger = pino({ level: 'silent' });
     // Submit responses slow enough that the first process still has sends in flight once the second has started.
     smsc = await startSandboxSmsc({ host: '127.0.0.1', port: 0, logger, responseDelayMs: 1_000 });
     smtp = await startSandboxSmtp({ host: '127.0.0.1', port: 0, logger });
-    await sql(`create schema ${schema}`);
+    schema = await createTestSchema('cascade_crash');
   });
 
   afterAll(async () => {
@@ -189,7 +181,7 @@ describe.runIf(postgresRuns)('crash recovery on PostgreSQL', () => {
     await smsc.close();
     await smtp.close();
     for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
-    await sql(`drop schema if exists ${schema} cascade`);
+    await schema?.drop();
   });
 
   it('finishes the messages of a killed process in another one', async () => {
@@ -197,7 +189,7 @@ describe.runIf(postgresRuns)('crash recovery on PostgreSQL', () => {
       PORT: '0',
       API_KEY: TEST_API_KEY,
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      DATABASE_URL: withSearchPath(postgresTestUrl(), schema),
+      DATABASE_URL: schema.url,
       SANDBOX: '0',
       SMPP_URL: smsc.url,
       SMTP_URL: smtp.url,

@@ -1,33 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, createSpace, http, issueKey } from '../api/admin-client.js';
 import { finalMessage, type MessageJson } from '../helpers/message-json.js';
 import { startTestServer, TEST_API_KEY, type TestServer } from '../helpers/server.js';
-import { postgresTestUrl, postgresUnavailable, withSearchPath } from '../support/postgres.js';
+import { createTestSchema, postgresUnavailable, type TestSchema } from '../support/postgres.js';
 
 // Under CI=true the tests run even when PostgreSQL cannot be reached, so that they fail rather than skip.
 const runs = (await postgresUnavailable()) === null || process.env.CI === 'true';
 
 describe.runIf(runs)('server on PostgreSQL', () => {
-  const schema = `cascade_server_${randomBytes(6).toString('hex')}`;
+  let schema: TestSchema;
   let server: TestServer;
 
-  async function admin(query: string): Promise<void> {
-    const client = new pg.Client({ connectionString: postgresTestUrl() });
-    await client.connect();
-    await client.query(query);
-    await client.end();
-  }
-
   beforeAll(async () => {
-    await admin(`create schema ${schema}`);
-    server = await startTestServer({ DATABASE_URL: withSearchPath(postgresTestUrl(), schema), SANDBOX: '1', ADMIN_KEY });
+    schema = await createTestSchema('cascade_server');
+    server = await startTestServer({ DATABASE_URL: schema.url, SANDBOX: '1', ADMIN_KEY });
   });
 
   afterAll(async () => {
     await server?.dispose();
-    await admin(`drop schema if exists ${schema} cascade`);
+    await schema?.drop();
   });
 
   it('falls back from SMS to email', async () => {

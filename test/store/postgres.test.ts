@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -7,34 +6,17 @@ import { createStore } from '../../src/store/index.js';
 import { openPostgresStore, postgresDialect } from '../../src/store/postgres.js';
 import type { Database } from '../../src/store/schema.js';
 import type { Store } from '../../src/store/types.js';
-import { postgresTestUrl, postgresUnavailable, withSearchPath } from '../support/postgres.js';
+import { createTestSchema, postgresTestUrl, postgresUnavailable, withSearchPath } from '../support/postgres.js';
 import { describeStoreContract } from './contract.js';
 import { MINUTE, T0, newMessage } from './fixtures.js';
 
 // Under CI=true the tests run even when PostgreSQL cannot be reached, so that they fail rather than skip.
 const runs = (await postgresUnavailable()) === null || process.env.CI === 'true';
 
-async function createSchema(): Promise<{ schema: string; drop(): Promise<void> }> {
-  const schema = `cascade_test_${randomBytes(6).toString('hex')}`;
-  const url = postgresTestUrl();
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  return {
-    schema,
-    async drop() {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`drop schema ${schema} cascade`);
-      await client.end();
-    },
-  };
-}
 
 if (runs) {
   describeStoreContract('postgres', async () => {
-    const { schema, drop } = await createSchema();
+    const { name: schema, drop } = await createTestSchema('cascade_test');
     return { open: () => openPostgresStore({ url: postgresTestUrl(), schema, maxConnections: 4 }), cleanup: drop };
   });
 }
@@ -47,7 +29,7 @@ describe.runIf(runs)('postgres store', () => {
   });
 
   async function openTwo(): Promise<[Store, Store]> {
-    const { schema, drop } = await createSchema();
+    const { name: schema, drop } = await createTestSchema('cascade_test');
     cleanups.push(drop);
     const stores: Store[] = [];
     for (let index = 0; index < 2; index += 1) {
@@ -96,12 +78,12 @@ describe.runIf(runs)('postgres store', () => {
   type Lock = (trx: Transaction<Database>) => Promise<void>;
 
   /**
-   * Holds `held` in one transaction while `waiting` is taken in others, and returns the order of
+   * Holds `holderLock` in one transaction while `waiting` is taken in others, and returns the order of
    * events: each waiter records when it holds its lock, the holder when it commits. Waiters get
    * 200 ms to take their lock before the holder commits; one that must wait records after it.
    */
-  async function contend(held: Lock, waiting: Record<string, Lock>): Promise<string[]> {
-    const { schema, drop } = await createSchema();
+  async function contend(holderLock: Lock, waiting: Record<string, Lock>): Promise<string[]> {
+    const { name: schema, drop } = await createTestSchema('cascade_test');
     cleanups.push(drop);
     const pool = new pg.Pool({ connectionString: withSearchPath(postgresTestUrl(), schema), max: 1 + Object.keys(waiting).length });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -117,7 +99,7 @@ describe.runIf(runs)('postgres store', () => {
     });
 
     const holder = db.transaction().execute(async (trx) => {
-      await held(trx);
+      await holderLock(trx);
       locked();
       await holderMayCommit;
       order.push('holder commits');
@@ -151,7 +133,7 @@ describe.runIf(runs)('postgres store', () => {
   });
 
   it('migrates the schema on the search path of the URL', async () => {
-    const { schema, drop } = await createSchema();
+    const { name: schema, drop } = await createTestSchema('cascade_test');
     cleanups.push(drop);
     const store = await createStore({ databaseUrl: withSearchPath(postgresTestUrl(), schema), dataDir: '/nonexistent', logger: pino({ enabled: false }) });
     cleanups.push(() => store.close());

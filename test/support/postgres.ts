@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /** Returns the database tests create their schemas in: `TEST_DATABASE_URL`, else the local `test` database. */
@@ -30,4 +31,30 @@ export function withSearchPath(url: string, schema: string): string {
   const parsed = new URL(url);
   parsed.searchParams.set('options', `-c search_path=${schema}`);
   return parsed.toString();
+}
+
+async function runQuery(query: string): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresTestUrl() });
+  await client.connect();
+  try {
+    await client.query(query);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestSchema {
+  /** Name of the schema, `prefix` and random hex. */
+  name: string;
+  /** The test database URL with this schema first on the search path. */
+  url: string;
+  /** Drops the schema and everything in it. */
+  drop(): Promise<void>;
+}
+
+/** Creates an empty schema in the test database, so that each test gets tables of its own. */
+export async function createTestSchema(prefix: string): Promise<TestSchema> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await runQuery(`create schema ${name}`);
+  return { name, url: withSearchPath(postgresTestUrl(), name), drop: () => runQuery(`drop schema if exists ${name} cascade`) };
 }

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TSchema } from 'typebox';
 import { pino } from 'pino';
 import { channelFromSettings } from '../../channels/from-settings.js';
-import { channelSettingsContext, maskSettings, SECRET_FIELDS, type AnyChannelSettings } from '../../channels/settings.js';
+import { maskSettings, sealChannelSettings, SECRET_FIELDS, type AnyChannelSettings } from '../../channels/settings.js';
 import type { ChannelId } from '../../routing/types.js';
 import type { StoredChannelSettings } from '../../store/types.js';
 import { checkVapidKeyPair, checkVapidSubject, VapidKeyError } from '../../vapid-keys.js';
@@ -154,7 +154,7 @@ export function registerChannelSettingsRoutes(app: ApiInstance, deps: ApiDeps): 
       const unusable = channel === 'appMessaging' ? null : checkBuildable(channel, settings);
       if (unusable !== null) return sendProblem(reply, invalidRequest([{ pointer: '', detail: unusable }]));
       const spaceId = request.spaceId;
-      const sealed = box.seal(JSON.stringify(settings), channelSettingsContext(spaceId, channel));
+      const sealed = sealChannelSettings(box, spaceId, channel, settings);
       const stored = await deps.store.channelSettings.put({
         spaceId,
         channel,

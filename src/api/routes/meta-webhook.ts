@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { parseMetaWebhook, verificationChallenge, type MetaWebhookItem } from '../../channels/meta/webhook.js';
-import { channelSettingsContext } from '../../channels/settings.js';
+import { openChannelSettings } from '../../channels/settings.js';
 import { verifyMetaSignature } from '../../channels/meta/signature.js';
 import { DEFAULT_SPACE_ID } from '../auth.js';
 import type { ApiDeps, ApiInstance } from '../deps.js';
@@ -66,7 +66,7 @@ async function spaceSecrets(deps: ApiDeps, spaceId: string, log: FastifyRequest[
     const stored = await deps.store.channelSettings.get(spaceId, channel);
     if (stored === null) continue;
     try {
-      const settings = JSON.parse(deps.channelSettings.box.open(stored.sealed, channelSettingsContext(spaceId, channel))) as { appSecret: string; verifyToken: string };
+      const settings = openChannelSettings(deps.channelSettings.box, { spaceId, channel, sealed: stored.sealed });
       found.push({ channel, appSecret: settings.appSecret, verifyToken: settings.verifyToken });
     } catch (error) {
       log.error({ err: error, spaceId, channel, keyId: stored.keyId }, 'channel settings could not be decrypted for a webhook');
